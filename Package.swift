@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "warren",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "warren", targets: ["warren"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries and C shims
+        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
+                       providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CEditLine", path: "Sources/CEditLine", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "CShims", dependencies: ["CLua", "CEditLine"]),
+
+        // Runtimes
+        .target(name: "Lua", dependencies: ["CLua", "CShims"]),
+        .target(name: "LineEditor", dependencies: ["CEditLine", "CShims"]),
+
+        // The cluster model and its backends
+        .target(name: "Cluster"),
+        .target(name: "Simulator", dependencies: ["Cluster"]),
+        .target(name: "RabbitMQ", dependencies: ["Cluster", "Yams"]),
+
+        // Engine, sessions, command line
+        .target(name: "Runbook", dependencies: ["Lua", "Cluster"]),
+        .target(name: "Sessions", dependencies: ["Runbook", "Cluster", "Simulator"]),
+        .target(name: "WarrenCLI", dependencies: [
+            "Sessions", "Runbook", "Simulator", "RabbitMQ", "LineEditor", "Lua", "Cluster",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "warren", dependencies: ["WarrenCLI"]),
+
+        // Benchmarks (bench/README.md)
+        .executableTarget(name: "warren-bench",
+                          dependencies: ["Simulator", "RabbitMQ", "Runbook", "Lua", "Cluster"],
+                          path: "bench/Sources/warren-bench"),
+
+        // Tests
+        .testTarget(name: "LuaTests", dependencies: ["Lua"]),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Cluster"]),
+        .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "warren"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Simulator", "Cluster", "Lua"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["warren"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

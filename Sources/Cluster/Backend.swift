@@ -1,0 +1,131 @@
+/// One cluster target: the simulator or a real RabbitMQ cluster. Runbooks never know which.
+///
+/// Node arguments accept full names (`rabbit@n1`) and, where unambiguous, the host part alone
+/// (`n1`); an unknown name throws ``ClusterError/unknownNode(_:known:)``. Every call is synchronous:
+/// it returns when the primitive has taken effect (or throws). Waiting goes through ``sleep(_:)``
+/// so that the simulator can advance its virtual clock instead of real time.
+public protocol Backend: AnyObject {
+    /// Short description for prompts and reports, e.g. `sim:3` or `prod-eu`.
+    var targetDescription: String { get }
+    /// Names of every node of the target (inventory or simulator), in a stable order.
+    var nodeNames: [String] { get }
+
+    /// Resolves a full or short node name to a full one, or throws `unknownNode`.
+    func resolve(_ node: String) throws -> String
+
+    // MARK: Reads
+    func status() throws -> ClusterStatus
+    func nodes() throws -> [NodeInfo]
+    func queues(type: QueueType?) throws -> [QueueInfo]
+    /// Whether the node's VM answers (`rabbitmq-diagnostics ping`). Never throws for a down node.
+    func ping(_ node: String) throws -> Bool
+    /// Names of the queues for which the node is quorum-critical; empty when it is safe to stop.
+    func quorumCritical(_ node: String) throws -> [String]
+    /// The node's health checks (running, local alarms, port connectivity, virtual hosts).
+    func health(_ node: String) throws -> [HealthCheck]
+    /// The source document's requirements, checked.
+    func preflight() throws -> [PreflightCheck]
+
+    // MARK: Node lifecycle
+    /// Starts the node and returns once its VM answers `ping`; the app may still be booting.
+    func start(_ node: String) throws
+    /// Stops the node (VM and app) and returns once it is down.
+    func stop(_ node: String) throws
+    func startApp(_ node: String) throws
+    func stopApp(_ node: String) throws
+    /// Waits until the app runs on the node (`await_startup`), at most `timeout` seconds.
+    func awaitRunning(_ node: String, timeout: Double) throws
+    func reset(_ node: String) throws
+    func forceReset(_ node: String) throws
+    func forceBoot(_ node: String) throws
+    func drain(_ node: String) throws
+    func revive(_ node: String) throws
+
+    // MARK: Membership
+    /// `rabbitmqctl -n node join_cluster seed`.
+    func join(_ node: String, seed: String) throws
+    /// `rabbitmqctl -n executor forget_cluster_node [--offline] target`.
+    func forget(_ target: String, from executor: String, offline: Bool) throws
+
+    // MARK: Queues
+    /// Adds the node as a member of quorum queues; returns the queues grown.
+    @discardableResult func grow(_ node: String, strategy: GrowStrategy) throws -> [String]
+    /// Removes the node from every quorum queue; returns the queues shrunk.
+    @discardableResult func shrink(_ node: String) throws -> [String]
+    /// `rabbitmq-queues rebalance kind` (`quorum`, `stream`, `all`).
+    func rebalance(_ kind: String) throws
+    func declareQueue(_ spec: QueueSpec) throws
+    /// Publishes with confirms; returns how many were confirmed.
+    @discardableResult func publish(queue: String, count: Int) throws -> Int
+    /// Consumes and acknowledges up to `max` messages; returns how many.
+    @discardableResult func consume(queue: String, max: Int) throws -> Int
+    /// Writes the definitions (users, vhosts, queues, policies...) as JSON to `path`.
+    func exportDefinitions(to path: String) throws
+
+    // MARK: Time
+    /// Seconds since an arbitrary origin; virtual on the simulator.
+    func now() -> Double
+    /// Waits; the simulator advances its virtual clock and returns at once.
+    func sleep(_ seconds: Double)
+}
+
+/// Faults that can be injected into a simulated cluster (drills, sweeps, `fault.*` in Lua).
+public protocol FaultInjecting: AnyObject {
+    /// Kills the node's VM at once (no graceful stop; it is not recorded as having stopped last).
+    func kill(_ node: String) throws
+    /// The node's next boot fails.
+    func failNextBoot(_ node: String) throws
+    /// The node's boots take this many extra seconds.
+    func slowBoot(_ node: String, seconds: Double) throws
+    /// Splits the cluster into two sides that cannot see each other.
+    func partition(_ sideA: [String], _ sideB: [String]) throws
+    /// Removes every partition.
+    func heal() throws
+    /// The node loses its data directory (as if its disk was replaced); it is stopped.
+    func loseDisk(_ node: String) throws
+    /// Raises (or clears) a resource alarm (`memory` or `disk`) on the node.
+    func setAlarm(_ node: String, _ alarm: String, raised: Bool) throws
+    /// Gives the node a different Erlang cookie: it can no longer reach or join its peers.
+    func changeCookie(_ node: String) throws
+}
+
+/// What the invariant checker found.
+public struct InvariantReport: Codable, Equatable, Sendable {
+    /// A quorum queue or stream that lost its majority, and for how long (virtual seconds).
+    public struct MajorityLoss: Codable, Equatable, Sendable {
+        public var queue: String
+        public var seconds: Double
+        public init(queue: String, seconds: Double) {
+            self.queue = queue
+            self.seconds = seconds
+        }
+    }
+    public var majorityLosses: [MajorityLoss]
+    /// Confirmed messages lost, per queue.
+    public var lostMessages: [String: Int]
+    /// Every member running, in every peer's view, no partitions, no alarms.
+    public var converged: Bool
+    /// Why the cluster is not converged (empty when converged).
+    public var convergenceProblems: [String]
+
+    public init(majorityLosses: [MajorityLoss] = [], lostMessages: [String: Int] = [:],
+                converged: Bool, convergenceProblems: [String] = []) {
+        self.majorityLosses = majorityLosses
+        self.lostMessages = lostMessages
+        self.converged = converged
+        self.convergenceProblems = convergenceProblems
+    }
+
+    /// No majority lost and no confirmed message lost (convergence is judged separately).
+    public var safe: Bool { majorityLosses.isEmpty && lostMessages.values.allSatisfy { $0 == 0 } }
+}
+
+/// A simulated cluster: a backend with faults, invariants, an event log and a saveable state.
+public protocol SimulatedCluster: Backend, FaultInjecting {
+    /// Checks the invariants over everything that happened so far.
+    func invariants() -> InvariantReport
+    /// Every event so far, one line each, with its virtual time; identical for identical seeds and calls.
+    var eventLog: [String] { get }
+    /// The whole state (nodes, queues, messages, clock, RNG, pending events, faults), to save.
+    func snapshot() throws -> [UInt8]
+}

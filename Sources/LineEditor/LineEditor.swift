@@ -1,0 +1,2 @@
+// The line editor.
+import CShims

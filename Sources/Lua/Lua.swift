@@ -1,0 +1,2 @@
+// The Lua runtime.
+import CShims

@@ -1,0 +1,1 @@
+func rabbitmqBenchmarks(_ args: [String]) {}

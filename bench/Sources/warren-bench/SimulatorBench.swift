@@ -1,0 +1,1 @@
+func simulatorBenchmarks(_ args: [String]) {}
