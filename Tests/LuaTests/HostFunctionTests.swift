@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import Lua
+
+struct Boom: Error, CustomStringConvertible { var description: String { "the node refused" } }
+
+final class Counter { var n = 0; let name: String; init(_ name: String) { self.name = name } }
+
+@Suite("Host functions, conversions and userdata")
+struct HostFunctionTests {
+    @Test("a Swift error becomes a catchable Lua error with its message and the calling line")
+    func swiftError() throws {
+        let lua = LuaState()
+        lua.register("fail") { _ in throw Boom() }
+        let r = try lua.execute("local ok, err = pcall(function() fail() end) return ok, err", chunkName: "rb")
+        #expect(lua.plainString(r[0]) == "false")
+        #expect(lua.plainString(r[1]) == "rb:1: the node refused")
+        do {
+            try lua.execute("\nfail()", chunkName: "rb")
+        } catch let LuaError.runtime(message, traceback, underlying) {
+            #expect(message == "rb:2: the node refused")
+            #expect(traceback.contains("stack traceback"))
+            #expect(underlying is Boom)
+        }
+    }
+
+    @Test("values convert both ways: nil, booleans, integers, floats, strings, arrays, maps")
+    func conversions() throws {
+        let lua = LuaState()
+        lua.register("echo") { args in args.values }
+        let r = try lua.execute("return echo(nil, true, 42, 1.5, 'héllo', {1, 2, 3}, {a = 1, b = {c = 'd'}})", chunkName: "t")
+        #expect(r.count == 7)
+        #expect(r[0].isNil && r[1].boolValue == true && r[2].intValue == 42 && r[3].doubleValue == 1.5)
+        #expect(r[4].stringValue == "héllo")
+        #expect(r[5].tableValue?.array.compactMap { $0.intValue } == [1, 2, 3])
+        #expect(r[6].tableValue?["b"].tableValue?["c"].stringValue == "d")
+        lua.setGlobal("v", .map(["list": .array([1, 2]), "x": 2.5, "s": "q"]))
+        let back = try lua.execute("return v.list[2] + v.x, v.s, #v.list", chunkName: "t")
+        #expect(lua.plainString(back[0]) == "4.5" && back[1].stringValue == "q" && back[2].intValue == 2)
+        #expect(lua.render(r[6]) == "{ a = 1, b = { c = \"d\" } }")
+    }
+
+    @Test("a Lua callback passed to Swift is called")
+    func callbacks() throws {
+        let lua = LuaState()
+        var seen: [LuaValue] = []
+        lua.register("each") { args in
+            let f = try args.function(1)
+            for v in try args.table(0).array { seen += try f.call([v]) }
+            return []
+        }
+        try lua.execute("each({1, 2, 3}, function(x) return x * 10 end)", chunkName: "t")
+        #expect(seen.compactMap { $0.intValue } == [10, 20, 30])
+    }
+
+    @Test("userdata methods and fields work, and tostring describes the object")
+    func userdata() throws {
+        let lua = LuaState()
+        lua.defineType(LuaObjectType(
+            name: "counter",
+            methods: ["bump": { args in
+                let c = try args.object(0, as: Counter.self, typeName: "counter")
+                c.n += try args.int(1)
+                return [.int(Int64(c.n))]
+            }],
+            field: { obj, key in key == "name" ? .string((obj as! Counter).name) : nil },
+            describe: { "counter(\(($0 as! Counter).name))" }))
+        let c = Counter("c1")
+        lua.setGlobal("c", .object(c, type: "counter"))
+        let r = try lua.execute("c:bump(2) return c:bump(3), c.name, tostring(c), c == c", chunkName: "t")
+        #expect(r[0].intValue == 5 && r[1].stringValue == "c1" && r[2].stringValue == "counter(c1)" && r[3].boolValue == true)
+        #expect(c.n == 5)
+        #expect(failure(lua, "return c.nope").contains("counter has no field or method 'nope'"))
+        #expect(failure(lua, "return c.bump(1)").contains("bad argument #1 to 'bump' (counter expected, got number)"))
+    }
+
+    @Test("100,000 host calls with tables, callbacks and userdata leave memory stable")
+    func noLeaks() throws {
+        let lua = LuaState(instructionBudget: nil)
+        lua.defineType(LuaObjectType(name: "counter", describe: { _ in "counter" }))
+        lua.register("make") { args in [.object(Counter("x"), type: "counter"), .map(["k": .array([1, 2, 3])]), args[0]] }
+        let loop = "for i = 1, 100000 do local o, t, f = make(function() return i end) end collectgarbage_ok = true"
+        try lua.execute(loop, chunkName: "t")
+        let before = residentKB()
+        try lua.execute(loop, chunkName: "t")
+        try lua.execute(loop, chunkName: "t")
+        let after = residentKB()
+        #expect(after - before < 8 * 1024, "RSS grew from \(before) kB to \(after) kB")
+        #expect(lua.memoryInUse < 4 << 20)
+    }
+}
+
+func residentKB() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
