@@ -1,0 +1,53 @@
+import Foundation
+
+/// Where warren keeps its state: `$WARREN_STATE`, else `$XDG_STATE_HOME/warren`, else
+/// `~/.local/state/warren`.
+public struct StatePaths: Sendable {
+    public let root: String
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let s = environment["WARREN_STATE"], !s.isEmpty {
+            root = s
+        } else if let x = environment["XDG_STATE_HOME"], !x.isEmpty {
+            root = x + "/warren"
+        } else {
+            root = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/warren"
+        }
+    }
+
+    public init(root: String) { self.root = root }
+
+    public var sessions: String { root + "/sessions" }
+    public var locks: String { root + "/locks" }
+    public var memory: String { root + "/memory" }
+    public var history: String { root + "/history" }
+
+    public func session(_ id: String) -> String { sessions + "/" + id }
+
+    /// Creates a directory and its parents (mode 700: sessions may name hosts and queues).
+    public static func ensureDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+}
+
+/// Writes a file atomically (temporary file, fsync, rename), so a crash leaves the old or the new one.
+public func writeAtomically(_ data: Data, to path: String) throws {
+    let tmp = path + ".tmp-\(getpid())"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: tmp]) }
+    let ok = data.withUnsafeBytes { buf -> Bool in
+        var off = 0
+        while off < buf.count {
+            let n = write(fd, buf.baseAddress! + off, buf.count - off)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            off += n
+        }
+        return fsync(fd) == 0
+    }
+    close(fd)
+    guard ok, rename(tmp, path) == 0 else {
+        unlink(tmp)
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
+}
