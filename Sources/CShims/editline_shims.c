@@ -34,10 +34,6 @@ int warren_el_use_history(EditLine *el, History *h) {
     return el_set(el, EL_HIST, history, h);
 }
 
-int warren_el_setty(EditLine *el, const char *mode, const char *setting) {
-    return el_set(el, EL_SETTY, mode, setting, NULL);
-}
-
 History *warren_history_open(int size, int unique) {
     History *h = history_init();
     if (h == NULL) return NULL;

@@ -86,8 +86,7 @@ public final class LineEditor {
             _ = warren_el_use_history(editLine, history)
             if let historyFile { _ = warren_history_load(history, historyFile) }
         }
-        // ^C arrives as a character only if the tty does not turn it into SIGINT first.
-        _ = warren_el_setty(editLine, "-d", "intr=")
+        // ^C reaches this binding only while the tty's intr character is cleared (readLine).
         _ = warren_el_bind_function(editLine, "warren-interrupt", "Discard the line",
                                     interruptCallback, "^C")
         _ = warren_el_bind_function(editLine, "warren-complete", "Complete the word",
@@ -178,6 +177,11 @@ public final class LineEditor {
 
     /// Clears the terminal's interrupt character while editing so ^C reaches the key binding,
     /// and returns the character to restore (nil when nothing was changed).
+    ///
+    /// Done with termios rather than `EL_SETTY -d intr=`: on libedit 3.1-20221030 the EL_SETTY
+    /// setting alone did not stop the tty from eating ^C (checked by the Ctrl-C test); el_gets
+    /// rebuilds its edit-mode characters from the terminal's current ones, so this is the change
+    /// that sticks.
     private func disableInterruptCharacter() -> cc_t? {
         var settings = termios()
         guard tcgetattr(inputFD, &settings) == 0 else { return nil }

@@ -20,8 +20,6 @@ int warren_el_bind_function(EditLine *el, const char *name, const char *help,
                             warren_el_command_fn fn, const char *key);
 /// EL_HIST with the standard `history` function.
 int warren_el_use_history(EditLine *el, History *h);
-/// EL_SETTY <mode> <setting>, e.g. ("-d", "intr=").
-int warren_el_setty(EditLine *el, const char *mode, const char *setting);
 
 // ---- History ----
 History *warren_history_open(int size, int unique);
