@@ -66,6 +66,22 @@ struct LineEditorTerminalTests {
         #expect(try read.result() == .line("b"))
     }
 
+    @Test("history is bounded by historySize, saved privately (0600) with libedit's header")
+    func boundedHistory() throws {
+        let file = temporaryDirectory() + "/history"
+        let term = try TerminalFixture()
+        let editor = LineEditor(historyFile: file, historySize: 3, input: term.slave, output: term.slave,
+                                terminal: "xterm")
+        for line in ["one", "two", "three", "four", "five"] { editor.addHistory(line) }
+        #expect(editor.historyCount == 3)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text == "_HiStOrY_V2_\nthree\nfour\nfive\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (file as NSString).deletingLastPathComponent)
+        #expect(leftovers == ["history"])
+    }
+
     @Test("Tab with one candidate inserts the rest of it, dots included")
     func completeSingle() throws {
         let term = try TerminalFixture()
