@@ -135,13 +135,14 @@ public final class LineEditor {
         saveHistory()
     }
 
-    /// The remembered entries, oldest first (interactive only; for diagnostics and tests).
+    /// How many entries history holds (0 on a non-terminal).
     public var historyCount: Int {
         guard let history else { return 0 }
         return Int(warren_history_count(history))
     }
 
-    /// Saves history and gives the terminal back. The editor reads plain lines afterwards.
+    /// Gives the terminal back and frees libedit (history is already saved by `addHistory`).
+    /// The editor reads plain lines afterwards.
     public func close() {
         if let editLine { el_end(editLine) }
         editLine = nil
