@@ -1,0 +1,361 @@
+import Cluster
+import Foundation
+import Lua
+
+/// How a primitive touches the cluster; decides confirmations, interlocks and plan behaviour.
+public enum PrimitiveKind: Sendable {
+    /// Reads only; not journaled.
+    case read
+    /// Waits for something (journaled; skipped in a dry plan).
+    case wait
+    /// Changes the cluster without taking anything away (start, join, grow...).
+    case change
+    /// Takes something away (stop, reset, forget, drain...): needs a confirmation in the same step.
+    case destructive
+}
+
+/// A primitive about to be called, as the engine sees it.
+public struct PrimitiveCall: Sendable {
+    public var name: String
+    public var node: String?
+    public var args: [String: String]
+    public var kind: PrimitiveKind
+    /// Refused on a quorum-critical node unless `unsafe` (stop, stop_app, reset, force_reset, forget).
+    public var interlocked: Bool
+    public var unsafe: Bool
+}
+
+/// What the bindings ask of whoever runs the Lua code (the engine, or the shell).
+public protocol PrimitiveObserver: AnyObject {
+    /// Called before a primitive; throwing refuses it (nothing is sent to the cluster).
+    /// Returning false skips it (a dry plan).
+    func willCall(_ call: PrimitiveCall) throws -> Bool
+    /// Called after the primitive, with its error if it failed.
+    func didCall(_ call: PrimitiveCall, error: Error?, duration: Double)
+}
+
+/// The node userdata: `cluster.node("n1")`, `node:stop()`, `node.name`.
+final class NodeHandle {
+    let name: String
+    init(name: String) { self.name = name }
+    var short: String { name.split(separator: "@").last.map(String.init) ?? name }
+}
+
+/// Installs `cluster`, node objects and (on a simulator) `fault` into a Lua state.
+public final class ClusterBindings {
+    public let backend: Backend
+    public weak var observer: PrimitiveObserver?
+    /// Polled between waits; true stops the wait with `interrupted`.
+    public var interrupted: () -> Bool = { false }
+
+    public init(backend: Backend) {
+        self.backend = backend
+    }
+
+    static let nodeType = "node"
+
+    public func install(into lua: LuaState) {
+        lua.defineType(LuaObjectType(
+            name: ClusterBindings.nodeType,
+            methods: nodeMethods(),
+            field: { obj, key in
+                guard let n = obj as? NodeHandle else { return nil }
+                switch key {
+                case "name": return .string(n.name)
+                case "short": return .string(n.short)
+                default: return nil
+                }
+            },
+            describe: { ($0 as? NodeHandle)?.name ?? "node" }))
+        lua.register(table: "cluster", clusterFunctions())
+        if let sim = backend as? SimulatedCluster {
+            lua.register(table: "fault", faultFunctions(sim))
+        }
+    }
+
+    // MARK: Calling primitives
+
+    /// Runs a primitive through the observer (journal, confirmations, interlocks, plan).
+    func call<T>(_ name: String, node: String? = nil, args: [String: String] = [:], kind: PrimitiveKind,
+                 interlocked: Bool = false, unsafe: Bool = false, skipped: T, _ body: () throws -> T) throws -> T {
+        let c = PrimitiveCall(name: name, node: node, args: args, kind: kind, interlocked: interlocked, unsafe: unsafe)
+        if let observer {
+            guard try observer.willCall(c) else { return skipped }
+        }
+        let start = backend.now()
+        do {
+            let r = try body()
+            observer?.didCall(c, error: nil, duration: backend.now() - start)
+            return r
+        } catch {
+            observer?.didCall(c, error: error, duration: backend.now() - start)
+            throw error
+        }
+    }
+
+    func node(_ args: LuaArguments, _ i: Int) throws -> String {
+        switch args[i] {
+        case .object(let o, _):
+            guard let n = o as? NodeHandle else { throw LuaArgumentError("bad argument #\(i + 1) to '\(args.name)' (node expected)") }
+            return n.name
+        case .string(let s): return try backend.resolve(s)
+        default: throw LuaArgumentError("bad argument #\(i + 1) to '\(args.name)' (node or node name expected, got \(args[i].typeName))")
+        }
+    }
+
+    func nodeValue(_ name: String) -> LuaValue { .object(NodeHandle(name: name), type: ClusterBindings.nodeType) }
+
+    private func options(_ args: LuaArguments, _ i: Int) throws -> LuaTable {
+        if case .table(let t) = args[i] { return t }
+        if args[i].isNil { return LuaTable() }
+        throw LuaArgumentError("bad argument #\(i + 1) to '\(args.name)' (options table expected, got \(args[i].typeName))")
+    }
+
+    // MARK: node methods
+
+    private func nodeMethods() -> [String: HostFunction] {
+        func simple(_ name: String, _ kind: PrimitiveKind, interlocked: Bool = false,
+                    _ body: @escaping (String) throws -> Void) -> HostFunction {
+            return { [unowned self] args in
+                let n = try node(args, 0)
+                let unsafe = try options(args, 1)["unsafe"].boolValue ?? false
+                try call(name, node: n, kind: kind, interlocked: interlocked, unsafe: unsafe, skipped: ()) { try body(n) }
+                return []
+            }
+        }
+        let b = backend
+        return [
+            "ping": { [unowned self] args in [.bool(try backend.ping(node(args, 0)))] },
+            "start": simple("start", .change) { try b.start($0) },
+            "stop": simple("stop", .destructive, interlocked: true) { try b.stop($0) },
+            "start_app": simple("start_app", .change) { try b.startApp($0) },
+            "stop_app": simple("stop_app", .destructive, interlocked: true) { try b.stopApp($0) },
+            "reset": simple("reset", .destructive, interlocked: true) { try b.reset($0) },
+            "force_reset": simple("force_reset", .destructive, interlocked: true) { try b.forceReset($0) },
+            "force_boot": simple("force_boot", .destructive) { try b.forceBoot($0) },
+            "drain": simple("drain", .destructive) { try b.drain($0) },
+            "revive": simple("revive", .change) { try b.revive($0) },
+            "join": { [unowned self] args in
+                let n = try node(args, 0), seed = try node(args, 1)
+                try call("join", node: n, args: ["seed": seed], kind: .change, skipped: ()) { try backend.join(n, seed: seed) }
+                return []
+            },
+            "forget": { [unowned self] args in
+                // executor:forget(target, {offline = true}): run on executor, forgetting target.
+                let executor = try node(args, 0), target = try node(args, 1)
+                let opts = try options(args, 2)
+                let offline = opts["offline"].boolValue ?? false
+                let unsafe = opts["unsafe"].boolValue ?? false
+                try call("forget", node: target, args: ["from": executor, "offline": String(offline)], kind: .destructive,
+                         interlocked: true, unsafe: unsafe, skipped: ()) {
+                    try backend.forget(target, from: executor, offline: offline)
+                }
+                return []
+            },
+            "await_running": { [unowned self] args in
+                let n = try node(args, 0)
+                let timeout = try options(args, 1)["timeout"].doubleValue ?? 300
+                try call("await_running", node: n, args: ["timeout": LuaRenderShort.number(timeout)], kind: .wait, skipped: ()) {
+                    try backend.awaitRunning(n, timeout: timeout)
+                }
+                return []
+            },
+            "quorum_critical": { [unowned self] args in
+                let queues = try backend.quorumCritical(node(args, 0))
+                return [.bool(!queues.isEmpty), .array(queues.map { .string($0) })]
+            },
+            "health": { [unowned self] args in
+                let checks = try backend.health(node(args, 0))
+                var fields: [String: LuaValue] = ["ok": .bool(checks.allSatisfy(\.ok))]
+                for c in checks { fields[c.name] = .map(["ok": .bool(c.ok), "detail": .string(c.detail)]) }
+                return [.map(fields)]
+            },
+            "info": { [unowned self] args in
+                let n = try node(args, 0)
+                guard let info = try backend.nodes().first(where: { $0.name == n }) else { return [.nil] }
+                return [ClusterBindings.lua(info)]
+            },
+            "state": { [unowned self] args in
+                let n = try node(args, 0)
+                return [.string(try backend.nodes().first(where: { $0.name == n })?.state.rawValue ?? "unknown")]
+            },
+            "queues": { [unowned self] args in
+                let n = try node(args, 0)
+                return [.array(try backend.queues(type: nil).filter { $0.members.contains(n) }.map(ClusterBindings.lua))]
+            },
+        ]
+    }
+
+    // MARK: cluster.*
+
+    private func clusterFunctions() -> [String: HostFunction] {
+        [
+            "status": { [unowned self] _ in [ClusterBindings.lua(try backend.status())] },
+            "nodes": { [unowned self] args in
+                // Members of the cluster; {all = true}: every node the target knows (spares too).
+                let all = try options(args, 0)["all"].boolValue ?? false
+                let names = all ? backend.nodeNames : try backend.status().members
+                return [.array(names.map(nodeValue))]
+            },
+            "node": { [unowned self] args in [nodeValue(try backend.resolve(args.string(0)))] },
+            "queues": { [unowned self] args in
+                let t = try options(args, 0)["type"].stringValue
+                var type: QueueType?
+                if let t {
+                    guard let qt = QueueType(rawValue: t) else {
+                        throw LuaArgumentError("unknown queue type '\(t)' (classic, quorum or stream)")
+                    }
+                    type = qt
+                }
+                return [.array(try backend.queues(type: type).map(ClusterBindings.lua))]
+            },
+            "preflight": { [unowned self] _ in
+                [.array(try backend.preflight().map { .map(["name": .string($0.name), "outcome": .string($0.outcome.rawValue), "detail": .string($0.detail)]) })]
+            },
+            "export_definitions": { [unowned self] args in
+                let path = try args.string(0)
+                try call("export_definitions", args: ["path": path], kind: .change, skipped: ()) {
+                    try backend.exportDefinitions(to: path)
+                }
+                return [.string(path)]
+            },
+            "grow": { [unowned self] args in
+                let n = try node(args, 0)
+                let s = try args.optionalString(1) ?? "all"
+                guard let strategy = GrowStrategy(rawValue: s) else { throw LuaArgumentError("grow: strategy must be 'all' or 'even', got '\(s)'") }
+                let grown = try call("grow", node: n, args: ["strategy": s], kind: .change, skipped: [String]()) {
+                    try backend.grow(n, strategy: strategy)
+                }
+                return [.array(grown.map { .string($0) })]
+            },
+            "shrink": { [unowned self] args in
+                let n = try node(args, 0)
+                let shrunk = try call("shrink", node: n, kind: .destructive, skipped: [String]()) { try backend.shrink(n) }
+                return [.array(shrunk.map { .string($0) })]
+            },
+            "rebalance": { [unowned self] args in
+                let kind = try args.optionalString(0) ?? "quorum"
+                guard ["quorum", "stream", "all"].contains(kind) else {
+                    throw LuaArgumentError("rebalance: kind must be 'quorum', 'stream' or 'all', got '\(kind)'")
+                }
+                try call("rebalance", args: ["kind": kind], kind: .change, skipped: ()) { try backend.rebalance(kind) }
+                return []
+            },
+            "declare_queue": { [unowned self] args in
+                let t = try args.table(0)
+                guard let name = t["name"].stringValue else { throw LuaArgumentError("declare_queue: 'name' is required") }
+                let typeName = t["type"].stringValue ?? "quorum"
+                guard let type = QueueType(rawValue: typeName) else { throw LuaArgumentError("declare_queue: unknown type '\(typeName)'") }
+                var spec = QueueSpec(name: name, type: type)
+                spec.durable = t["durable"].boolValue ?? true
+                if !t["node"].isNil { spec.node = try node(LuaArguments([t["node"]], name: "declare_queue"), 0) }
+                spec.initialGroupSize = t["group_size"].intValue.map { Int($0) }
+                if let l = t["locator"].stringValue {
+                    guard let loc = LeaderLocator(rawValue: l) else { throw LuaArgumentError("declare_queue: locator must be 'client-local' or 'balanced'") }
+                    spec.leaderLocator = loc
+                }
+                try call("declare_queue", node: spec.node, args: ["name": name, "type": typeName], kind: .change, skipped: ()) {
+                    try backend.declareQueue(spec)
+                }
+                return []
+            },
+            "publish": { [unowned self] args in
+                let q = try args.string(0), n = try args.optionalString(1).flatMap { Int($0) } ?? 1
+                return [.int(Int64(try backend.publish(queue: q, count: n)))]
+            },
+            "consume": { [unowned self] args in
+                let q = try args.string(0), n = try args.optionalString(1).flatMap { Int($0) } ?? 1
+                return [.int(Int64(try backend.consume(queue: q, max: n)))]
+            },
+            "now": { [unowned self] _ in [.double(backend.now())] },
+            "target": { [unowned self] _ in [.string(backend.targetDescription)] },
+        ]
+    }
+
+    // MARK: fault.* (simulator)
+
+    private func faultFunctions(_ sim: SimulatedCluster) -> [String: HostFunction] {
+        func one(_ body: @escaping (String) throws -> Void) -> HostFunction {
+            return { [unowned self] args in try body(node(args, 0)); return [] }
+        }
+        return [
+            "kill": one { try sim.kill($0) },
+            "fail_next_boot": one { try sim.failNextBoot($0) },
+            "lose_disk": one { try sim.loseDisk($0) },
+            "change_cookie": one { try sim.changeCookie($0) },
+            "slow_boot": { [unowned self] args in try sim.slowBoot(node(args, 0), seconds: args.number(1)); return [] },
+            "alarm": { [unowned self] args in
+                let raised = args[2].isNil ? true : try args.bool(2)
+                try sim.setAlarm(node(args, 0), args.string(1), raised: raised)
+                return []
+            },
+            "partition": { [unowned self] args in
+                func side(_ i: Int) throws -> [String] {
+                    let t = try args.table(i)
+                    return try t.array.map { try node(LuaArguments([$0], name: "partition"), 0) }
+                }
+                try sim.partition(side(0), side(1))
+                return []
+            },
+            "heal": { _ in try sim.heal(); return [] },
+            "invariants": { _ in
+                let r = sim.invariants()
+                return [.map([
+                    "converged": .bool(r.converged),
+                    "safe": .bool(r.safe),
+                    "problems": .array(r.convergenceProblems.map { .string($0) }),
+                    "majority_losses": .array(r.majorityLosses.map { .map(["queue": .string($0.queue), "seconds": .double($0.seconds)]) }),
+                    "lost_messages": .map(r.lostMessages.mapValues { .int(Int64($0)) }),
+                ])]
+            },
+        ]
+    }
+
+    // MARK: Conversions
+
+    static func lua(_ s: ClusterStatus) -> LuaValue {
+        .map([
+            "name": .string(s.clusterName),
+            "members": .array(s.members.map { .string($0) }),
+            "running": .array(s.running.map { .string($0) }),
+            "partitions": .map(s.partitions.mapValues { .array($0.map { .string($0) }) }),
+            "alarms": .map(s.alarms.mapValues { .array($0.map { .string($0) }) }),
+            "maintenance": .array(s.maintenance.map { .string($0) }),
+            "healthy": .bool(s.healthy),
+        ])
+    }
+
+    static func lua(_ n: NodeInfo) -> LuaValue {
+        .map([
+            "name": .string(n.name),
+            "state": .string(n.state.rawValue),
+            "maintenance": .bool(n.underMaintenance),
+            "members": .array(n.members.map { .string($0) }),
+            "alarms": .array(n.alarms.map { .string($0) }),
+            "partitions": .array(n.partitions.map { .string($0) }),
+            "replicas": .int(Int64(n.replicas)),
+            "leaders": .int(Int64(n.leaders)),
+        ])
+    }
+
+    static func lua(_ q: QueueInfo) -> LuaValue {
+        .map([
+            "name": .string(q.name),
+            "vhost": .string(q.vhost),
+            "type": .string(q.type.rawValue),
+            "durable": .bool(q.durable),
+            "leader": q.leader.map { .string($0) } ?? .nil,
+            "members": .array(q.members.map { .string($0) }),
+            "online": .array(q.online.map { .string($0) }),
+            "messages": .int(Int64(q.messages)),
+            "available": .bool(q.available),
+        ])
+    }
+}
+
+/// Short number formatting for journal arguments and output (`300`, `2.5`).
+enum LuaRenderShort {
+    static func number(_ d: Double) -> String {
+        d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(format: "%.3g", d)
+    }
+}
