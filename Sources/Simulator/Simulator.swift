@@ -69,6 +69,10 @@ public final class Simulator: SimulatedCluster {
 
     public var clusterName: String { s.clusterName }
 
+    /// Whether any network partition is in effect (healed partitions may still be listed by
+    /// `cluster_status` under `ignore`).
+    public var hasPartitions: Bool { s.nodes.contains { $0.cut != 0 } }
+
     // MARK: Backend
 
     public var targetDescription: String { "sim:\(s.nodes.filter { !$0.spare }.count)" }
