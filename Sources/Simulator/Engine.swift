@@ -1,0 +1,362 @@
+import Cluster
+
+/// The mechanics under the public API: clock, events, boots, queue elections.
+extension Simulator {
+    // MARK: Names, clock, log
+
+    func name(_ i: Int) -> String { "rabbit@n\(i + 1)" }
+    func short(_ i: Int) -> String { "n\(i + 1)" }
+
+    func index(_ node: String) throws -> Int {
+        let host = node.hasPrefix("rabbit@") ? String(node.dropFirst(7)) : node
+        if host.hasPrefix("n"), let k = Int(host.dropFirst()), k >= 1, k <= s.nodes.count,
+           "n\(k)" == host {
+            return k - 1
+        }
+        throw ClusterError.unknownNode(node, known: nodeNames)
+    }
+
+    func timeString(_ ms: Int64) -> String {
+        let frac = ms % 1000
+        let pad = frac < 10 ? "00" : (frac < 100 ? "0" : "")
+        return "t=\(ms / 1000).\(pad)\(frac)"
+    }
+
+    func log(_ i: Int?, _ message: String) {
+        if let i {
+            s.log.append("\(timeString(s.nowMs)) \(short(i)) \(message)")
+        } else {
+            s.log.append("\(timeString(s.nowMs)) \(message)")
+        }
+    }
+
+    func randomMs(_ lo: Int, _ hi: Int) -> Int64 { Int64(s.rng.int(lo, hi)) }
+
+    func schedule(_ node: Int, after ms: Int64) {
+        s.seq += 1
+        let e = SimEvent(at: s.nowMs + ms, seq: s.seq, node: node, gen: s.nodes[node].gen)
+        var k = s.events.count
+        while k > 0, s.events[k - 1].at > e.at || (s.events[k - 1].at == e.at && s.events[k - 1].seq > e.seq) {
+            k -= 1
+        }
+        s.events.insert(e, at: k)
+    }
+
+    /// Advances the clock to `deadline`, handling events on the way; stops early (returning
+    /// true) as soon as `until` holds.
+    @discardableResult
+    func advance(to deadline: Int64, until: (() -> Bool)? = nil) -> Bool {
+        while true {
+            if let until, until() { return true }
+            guard let e = s.events.first, e.at <= deadline else { break }
+            s.events.removeFirst()
+            s.nowMs = max(s.nowMs, e.at)
+            handle(e)
+        }
+        s.nowMs = max(s.nowMs, deadline)
+        if let until { return until() }
+        return false
+    }
+
+    func spend(_ lo: Int, _ hi: Int) {
+        advance(to: s.nowMs + randomMs(lo, hi))
+    }
+
+    // MARK: Reachability
+
+    /// Whether nodes i and j can talk over Erlang distribution.
+    func reach(_ i: Int, _ j: Int) -> Bool {
+        if i == j { return true }
+        let a = s.nodes[i], b = s.nodes[j]
+        return !has(a.cut, j) && a.resolvable && b.resolvable && a.cookie == b.cookie
+            && a.versionKey == b.versionKey
+    }
+
+    /// Whether the CLI tools (which hold the original cookie) can reach the node's VM.
+    func cliReachable(_ i: Int) -> Bool {
+        let n = s.nodes[i]
+        return n.vm && n.cookie == 0 && n.resolvable
+    }
+
+    func appRunning(_ i: Int) -> Bool { s.nodes[i].vm && s.nodes[i].app == .running }
+
+    /// Throws what the CLI would if the node cannot be contacted.
+    func requireVM(_ i: Int) throws {
+        let n = s.nodes[i]
+        if !n.resolvable {
+            throw ClusterError(.unavailable, "unable to perform an operation on node '\(name(i))': could not resolve hostname 'n\(i + 1)' (nxdomain); check DNS or /etc/hosts", node: name(i))
+        }
+        if !n.vm { throw ClusterError.nodeDown(name(i)) }
+        if n.cookie != 0 {
+            throw ClusterError(.unavailable, "unable to perform an operation on node '\(name(i))': TCP connection succeeded but Erlang distribution failed; suggestion: the Erlang cookie does not match, check that the CLI tools and the node share the same .erlang.cookie", node: name(i))
+        }
+    }
+
+    func requireApp(_ i: Int) throws {
+        try requireVM(i)
+        if !appRunning(i) {
+            throw ClusterError(.unavailable, "the 'rabbit' app is not running on node \(name(i)); start it with 'rabbitmqctl -n \(name(i)) start_app'", node: name(i))
+        }
+    }
+
+    /// Running peers of i (in its view, reachable), excluding i.
+    func runningPeers(_ i: Int) -> [Int] {
+        indices(s.nodes[i].view).filter { $0 != i && appRunning($0) && reach(i, $0) }
+    }
+
+    // MARK: Boot
+
+    func beginBoot(_ i: Int, viaServer: Bool, resumeFast: Bool = false) {
+        s.nodes[i].gen += 1
+        s.nodes[i].app = .booting
+        s.nodes[i].paused = false
+        s.nodes[i].bootViaServer = viaServer
+        s.nodes[i].resumeFast = resumeFast
+        s.nodes[i].bootFailure = nil
+        s.nodes[i].retriesLeft = 10
+        log(i, "app booting")
+        schedule(i, after: randomMs(2000, 5000) + s.nodes[i].slowBootMs)
+    }
+
+    func handle(_ e: SimEvent) {
+        let i = e.node
+        guard i < s.nodes.count, s.nodes[i].gen == e.gen, s.nodes[i].vm, s.nodes[i].app == .booting else { return }
+        bootCheck(i)
+        afterChange()
+    }
+
+    func bootCheck(_ i: Int) {
+        if s.nodes[i].failNextBoot {
+            s.nodes[i].failNextBoot = false
+            bootFail(i, "boot failed (injected fault)")
+            return
+        }
+        let peers = indices(s.nodes[i].view).filter { $0 != i }
+        for j in peers where appRunning(j) && reach(i, j) && !has(s.nodes[j].view, i) {
+            bootFail(i, "inconsistent_cluster: Node \(name(i)) thinks it's clustered with node \(name(j)), but \(name(j)) disagrees")
+            return
+        }
+        let node = s.nodes[i]
+        if peers.isEmpty || !runningPeers(i).isEmpty || node.lastToStop || node.forceBoot || node.resumeFast {
+            completeBoot(i)
+        } else if node.retriesLeft > 0 {
+            s.nodes[i].retriesLeft -= 1
+            log(i, "waiting for Mnesia tables for 30000 ms, \(s.nodes[i].retriesLeft) retries left")
+            schedule(i, after: 30000)
+        } else {
+            bootFail(i, "Timeout contacting cluster nodes: [\(peers.map(name).joined(separator: ","))]")
+        }
+    }
+
+    func bootFail(_ i: Int, _ reason: String) {
+        s.nodes[i].bootFailure = reason
+        s.nodes[i].app = .stopped
+        s.nodes[i].gen += 1
+        if s.nodes[i].bootViaServer {
+            s.nodes[i].vm = false
+            log(i, "boot failed: \(reason); vm stopped")
+        } else {
+            log(i, "boot failed: \(reason)")
+        }
+    }
+
+    func completeBoot(_ i: Int) {
+        if let j = runningPeers(i).first {
+            s.nodes[i].view = s.nodes[j].view | bit(i)
+        }
+        s.nodes[i].app = .running
+        s.nodes[i].gen += 1
+        s.nodes[i].maintenance = false
+        s.nodes[i].forceBoot = false
+        s.nodes[i].lastToStop = false
+        s.nodes[i].resumeFast = false
+        s.nodes[i].paused = false
+        s.nodes[i].partitionedFrom = 0
+        for k in s.nodes.indices { s.nodes[k].partitionedFrom &= ~bit(i) }
+        log(i, "app running")
+        refreshQueues(on: i)
+        // Peers waiting for tables get them now rather than at their next retry.
+        for w in s.nodes.indices where w != i && s.nodes[w].vm && s.nodes[w].app == .booting
+            && has(s.nodes[w].view, i) && reach(w, i) {
+            s.nodes[w].gen += 1
+            schedule(w, after: randomMs(500, 1500))
+        }
+    }
+
+    /// The app of node i stops (stop, stop_app, kill, pause, restart): its replicas go offline,
+    /// leaders are re-elected, non-durable classic queues homed there are deleted.
+    func appDown(_ i: Int) {
+        let wasRunning = s.nodes[i].app == .running
+        s.nodes[i].app = .stopped
+        s.nodes[i].gen += 1
+        guard wasRunning else { return }
+        refreshQueues(on: i)
+        for q in classicIndex[i] where !s.queues[q].deleted && !s.queues[q].durable {
+            s.queues[q].deleted = true
+            s.queues[q].lost += s.queues[q].messages
+            s.queues[q].messages = 0
+            log(i, "non-durable queue \(s.queues[q].name) deleted")
+        }
+    }
+
+    /// Whether the node has no running peer (recorded at a graceful stop).
+    func stoppingLast(_ i: Int) -> Bool { runningPeers(i).isEmpty }
+
+    /// The node loses its data: replicas and classic queue contents are gone, it is standalone.
+    func wipe(_ i: Int) {
+        s.nodes[i].epoch += 1
+        s.nodes[i].view = bit(i)
+        s.nodes[i].lastToStop = false
+        s.nodes[i].forceBoot = false
+        s.nodes[i].maintenance = false
+        for q in classicIndex[i] where !s.queues[q].deleted && s.queues[q].messages > 0 {
+            s.queues[q].lost += s.queues[q].messages
+            s.queues[q].messages = 0
+        }
+        for q in replicaIndex[i] {
+            let queue = s.queues[q]
+            var anyData = false
+            for k in queue.members.indices where s.nodes[queue.members[k]].epoch == queue.epochs[k] {
+                anyData = true
+                break
+            }
+            if !anyData && queue.messages > 0 {
+                s.queues[q].lost += queue.messages
+                s.queues[q].messages = 0
+            }
+            refresh(q)
+        }
+    }
+
+    // MARK: Pause minority, waking
+
+    /// Called after every primitive and event: pause_minority pauses and resumes.
+    func afterChange() {
+        guard s.partitionHandling == .pauseMinority else { return }
+        for i in s.nodes.indices where s.nodes[i].vm {
+            let view = s.nodes[i].view
+            let total = view.nonzeroBitCount
+            guard total > 1 else { continue }
+            var alive = 0
+            for j in indices(view) where s.nodes[j].vm && reach(i, j) { alive += 1 }
+            let majority = alive * 2 > total
+            if s.nodes[i].app == .running && !majority {
+                log(i, "pausing: sees \(alive) of \(total) nodes (pause_minority)")
+                appDown(i)
+                s.nodes[i].paused = true
+            } else if s.nodes[i].paused && majority {
+                log(i, "resuming after pause")
+                beginBoot(i, viaServer: false, resumeFast: true)
+            }
+        }
+    }
+
+    // MARK: Queues
+
+    func replicaOnline(_ q: SimQueue, _ k: Int) -> Bool {
+        let m = q.members[k]
+        let n = s.nodes[m]
+        return n.vm && n.app == .running && !n.maintenance && n.epoch == q.epochs[k]
+    }
+
+    /// Members whose replica is online and reachable from candidate c (c's own count included).
+    func supporters(_ q: SimQueue, _ c: Int) -> Int {
+        var count = 0
+        for k in q.members.indices where replicaOnline(q, k) && reach(c, q.members[k]) { count += 1 }
+        return count
+    }
+
+    func setLeader(_ q: Int, _ leader: Int?) {
+        let old = s.queues[q].leader
+        guard old != leader else { return }
+        if let old { leaderCount[old] -= 1 }
+        if let leader { leaderCount[leader] += 1 }
+        s.queues[q].leader = leader
+    }
+
+    /// Keeps the leader if it still has a majority, else elects the online member with a
+    /// majority and the fewest leaders; tracks majority loss.
+    func refresh(_ q: Int, excluding: Int? = nil) {
+        let queue = s.queues[q]
+        guard queue.type != .classic, !queue.deleted else { return }
+        let need = queue.members.count / 2 + 1
+        var leader: Int?
+        if let l = queue.leader, l != excluding, let k = queue.members.firstIndex(of: l),
+           replicaOnline(queue, k), supporters(queue, l) >= need {
+            leader = l
+        } else {
+            var best: Int?
+            for k in queue.members.indices where replicaOnline(queue, k) {
+                let m = queue.members[k]
+                if m == excluding || supporters(queue, m) < need { continue }
+                if let b = best, leaderCount[b] <= leaderCount[m] { continue }
+                best = m
+            }
+            leader = best
+        }
+        setLeader(q, leader)
+        if leader == nil {
+            if s.queues[q].downSince == nil {
+                s.queues[q].downSince = s.nowMs
+                s.queues[q].losses += 1
+            }
+        } else if let since = s.queues[q].downSince {
+            s.queues[q].downMs += s.nowMs - since
+            s.queues[q].downSince = nil
+        }
+    }
+
+    func refreshQueues(on i: Int) {
+        for q in replicaIndex[i] { refresh(q) }
+    }
+
+    func refreshAll() {
+        for q in s.queues.indices where s.queues[q].type != .classic { refresh(q) }
+    }
+
+    func available(_ q: SimQueue) -> Bool {
+        if q.deleted { return false }
+        if q.type == .classic { return q.members.first.map(appRunning) ?? false }
+        return q.leader != nil
+    }
+
+    /// Indices and leader counts are derived from the queues; rebuilt after a restore.
+    func rebuildIndices() {
+        replicaIndex = Array(repeating: [], count: s.nodes.count)
+        classicIndex = Array(repeating: [], count: s.nodes.count)
+        leaderCount = Array(repeating: 0, count: s.nodes.count)
+        queueByName = [:]
+        for (q, queue) in s.queues.enumerated() {
+            if !queue.deleted { queueByName[queue.name] = q }
+            if queue.type == .classic {
+                if let h = queue.members.first { classicIndex[h].append(q) }
+            } else {
+                for m in queue.members { replicaIndex[m].append(q) }
+                if let l = queue.leader { leaderCount[l] += 1 }
+            }
+        }
+    }
+
+    /// The node answering cluster-wide reads: the first node whose app runs and that the CLI
+    /// reaches; else the first reachable VM; else node 0.
+    func primary() -> Int {
+        if let i = s.nodes.indices.first(where: { appRunning($0) && cliReachable($0) && !s.nodes[$0].spare }) { return i }
+        if let i = s.nodes.indices.first(where: { appRunning($0) && cliReachable($0) }) { return i }
+        return s.nodes.indices.first(where: { !s.nodes[$0].spare }) ?? 0
+    }
+
+    func requireAnyRunning() throws -> Int {
+        let p = primary()
+        guard appRunning(p), cliReachable(p) else {
+            throw ClusterError(.unavailable, "no running node answered: every node is stopped or unreachable")
+        }
+        return p
+    }
+
+    func queueIndex(_ name: String) throws -> Int {
+        guard let q = queueByName[name], !s.queues[q].deleted else {
+            throw ClusterError(.dataError, "NOT_FOUND - no queue '\(name)' in vhost '/'")
+        }
+        return q
+    }
+}
