@@ -34,11 +34,30 @@ public protocol PrimitiveObserver: AnyObject {
     func didCall(_ call: PrimitiveCall, error: Error?, duration: Double)
 }
 
-/// The node userdata: `cluster.node("n1")`, `node:stop()`, `node.name`.
+/// The node userdata: `cluster.node("n1")`, `node:stop()`, `node.name`, `node.short`.
 final class NodeHandle {
     let name: String
-    init(name: String) { self.name = name }
-    var short: String { name.split(separator: "@").last.map(String.init) ?? name }
+    let short: String
+    init(name: String, short: String) {
+        self.name = name
+        self.short = short
+    }
+}
+
+/// Short names for nodes: the host part (`n1` of `rabbit@n1`) when unique among the target's
+/// nodes, else the name part (`rabbit1` of `rabbit1@localhost`), else the full name.
+public func shortNodeNames(_ names: [String]) -> [String: String] {
+    func parts(_ n: String) -> (String, String) {
+        let p = n.split(separator: "@", maxSplits: 1).map(String.init)
+        return p.count == 2 ? (p[0], p[1]) : (n, n)
+    }
+    let hosts = names.map { parts($0).1 }, locals = names.map { parts($0).0 }
+    var out: [String: String] = [:]
+    for n in names {
+        let (l, h) = parts(n)
+        if hosts.filter({ $0 == h }).count == 1 { out[n] = h } else if locals.filter({ $0 == l }).count == 1 { out[n] = l } else { out[n] = n }
+    }
+    return out
 }
 
 /// Installs `cluster`, node objects and (on a simulator) `fault` into a Lua state.
@@ -103,7 +122,11 @@ public final class ClusterBindings {
         }
     }
 
-    func nodeValue(_ name: String) -> LuaValue { .object(NodeHandle(name: name), type: ClusterBindings.nodeType) }
+    private lazy var shortNames = shortNodeNames(backend.nodeNames)
+
+    func nodeValue(_ name: String) -> LuaValue {
+        .object(NodeHandle(name: name, short: shortNames[name] ?? name), type: ClusterBindings.nodeType)
+    }
 
     private func options(_ args: LuaArguments, _ i: Int) throws -> LuaTable {
         if case .table(let t) = args[i] { return t }

@@ -78,6 +78,8 @@ public final class RunbookEngine: PrimitiveObserver {
     private var crashed = false
     private var result = RunResult()
     private var openPrimitiveLine = false
+    /// "step|primitive|node" of every primitive that succeeded, from the resumed journal and this run.
+    private var completedCalls = Set<String>()
 
     public init(source: RunbookSource, backend: Backend, console: Console, options: RunOptions,
                 library: RunbookLibrary, journal: JournalWriter?, memory: MemoryStore, resume: SessionSummary? = nil) {
@@ -89,6 +91,9 @@ public final class RunbookEngine: PrimitiveObserver {
         self.journal = journal
         self.memory = memory
         self.resume = resume
+        for e in resume?.entries ?? [] where e.kind == .primitive && e.phase == "result" && e.outcome == "ok" {
+            completedCalls.insert("\(e.step ?? "")|\(e.primitive ?? "")|\(e.node ?? "")")
+        }
     }
 
     // MARK: Discovery
@@ -145,6 +150,7 @@ public final class RunbookEngine: PrimitiveObserver {
         seenSteps = [:]
         declaredSteps = []
         stepIndex = 0
+        metadata = nil
 
         if options.mode == .run {
             if let resume {
@@ -243,6 +249,14 @@ public final class RunbookEngine: PrimitiveObserver {
             return [(options.params[name] ?? spec.defaultValue).map { .string($0) } ?? .nil]
         }
         state.register("step") { [unowned self] args in try step(args) }
+        // previously("stop", node): whether this step already completed that primitive, in an
+        // earlier attempt (before a crash or interruption) or in this one. Lets a re-run step skip
+        // what is done instead of doing it twice.
+        state.register("previously") { [unowned self] args in
+            let name = try args.string(0)
+            let node = args[1].isNil ? "" : try bindings.node(args, 1)
+            return [.bool(completedCalls.contains("\(currentStep ?? "")|\(name)|\(node)"))]
+        }
         state.register("confirm") { [unowned self] args in [.bool(try confirm(args.string(0)))] }
         state.register("ask") { [unowned self] args in
             let choices = try args.table(1).array.compactMap { $0.stringValue }
@@ -635,6 +649,7 @@ public final class RunbookEngine: PrimitiveObserver {
     public func didCall(_ call: PrimitiveCall, error: Error?, duration: Double) {
         if call.kind == .read { return }
         let outcome = error == nil ? "ok" : "failed"
+        if error == nil { completedCalls.insert("\(currentStep ?? "")|\(call.name)|\(call.node ?? "")") }
         append(JournalEntry(kind: .primitive, clock: backend.now(), step: currentStep, primitive: call.name, phase: "result",
                             node: call.node, outcome: outcome, message: error.map { "\($0)" }, duration: duration))
         if openPrimitiveLine {

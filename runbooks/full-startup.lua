@@ -1,0 +1,69 @@
+runbook {
+  name = "full-startup",
+  summary = "Start a stopped cluster: the node stopped last first, then the others (force_boot only if it is lost)",
+  params = {
+    { name = "first", help = "the node stopped last, if warren did not record the shutdown" },
+    { name = "timeout", default = "300", help = "seconds to wait for each node" },
+  },
+}
+local common = require "lib.common"
+local timeout = common.seconds("timeout")
+
+local order = memory.get("shutdown_order")
+local first_name = param("first") or (order and order[#order])
+if not first_name then
+  error("the shutdown order of this cluster is unknown (no full-shutdown was recorded by warren): pass --param first=NODE, the node that was stopped last")
+end
+local first = cluster.node(first_name)
+-- Every member: the recorded shutdown order, else the members a node still lists.
+local others = {}
+local names = order or cluster.status().members
+for _, name in ipairs(names) do
+  if name ~= first.name then others[#others + 1] = cluster.node(name) end
+end
+-- Start the others in reverse stop order: the most recently stopped have the freshest data.
+if order then
+  table.sort(others, function(a, b)
+    local ia, ib = 0, 0
+    for i, name in ipairs(order) do
+      if name == a.name then ia = i end
+      if name == b.name then ib = i end
+    end
+    return ia > ib
+  end)
+end
+
+step("start " .. first.name .. " (stopped last)", function()
+  if not first:ping() then
+    local ok, err = pcall(function() first:start() end)
+    if not ok then say(first.name .. " did not start: " .. tostring(err)) end
+  end
+  local ok, err = pcall(function() first:await_running{ timeout = timeout } end)
+  if ok then return end
+  -- The last-stopped node cannot start: another node may boot without waiting for it, losing the
+  -- changes made after it stopped. Only with a separate, explicit confirmation.
+  local fallback = others[1]
+  if not fallback then error(first.name .. " cannot start and there is no other node: " .. tostring(err)) end
+  say(first.name .. " cannot start (" .. tostring(err) .. ")")
+  confirm("FORCE BOOT: " .. first.name .. " (stopped last) cannot start. Force-boot " .. fallback.name ..
+    " instead? It will boot without waiting for its peers; changes made after it stopped are lost.")
+  if fallback:ping() then fallback:stop() end
+  fallback:force_boot()
+  fallback:start()
+  fallback:await_running{ timeout = timeout }
+  note("force_booted", fallback.name)
+end)
+
+for _, node in ipairs(others) do
+  step("start " .. node.name, function()
+    if not node:ping() then node:start() end
+    -- While the cluster comes up, ping (the VM) is the gate: check_running would wait for peers.
+    wait_until(function() return node:ping() end, { timeout = timeout, every = 2, what = node.name .. " to answer ping" })
+    node:await_running{ timeout = timeout }
+  end)
+end
+
+step("check the cluster is healthy", function()
+  gate.cluster_healthy{ timeout = timeout }
+  memory.set("shutdown_order", nil)
+end)

@@ -1,0 +1,67 @@
+-- Helpers shared by warren's runbooks: `local common = require "lib.common"`.
+local common = {}
+
+--- Nodes named by a parameter: "all" (every member) or a comma-separated list of names.
+function common.select_nodes(spec)
+  if spec == nil or spec == "" or spec == "all" then return cluster.nodes() end
+  local nodes = {}
+  for name in string.gmatch(spec, "[^,%s]+") do nodes[#nodes + 1] = cluster.node(name) end
+  return nodes
+end
+
+--- Whether a list of names contains a name.
+function common.contains(list, name)
+  for _, v in ipairs(list or {}) do if v == name then return true end end
+  return false
+end
+
+--- Whether the node is a running member of the cluster.
+function common.running_member(node)
+  local s = cluster.status()
+  return common.contains(s.members, node.name) and common.contains(s.running, node.name)
+end
+
+--- A running member other than `node`, to act from (forget, join seed).
+function common.other_running(node)
+  for _, n in ipairs(cluster.nodes()) do
+    if n.name ~= node.name and n:state() == "running" then return n end
+  end
+  error("no other running member of the cluster than " .. node.name)
+end
+
+--- Seconds, from a parameter.
+function common.seconds(name)
+  local v = tonumber(param(name))
+  if not v or v <= 0 then error("parameter '" .. name .. "' must be a positive number of seconds, got '" .. tostring(param(name)) .. "'") end
+  return v
+end
+
+--- Stops and starts `node` the documented way: drain, stop, start, await. Safe to re-run after
+--- an interruption: what this step already did is not done again.
+function common.restart(node, timeout, question)
+  if not previously("stop", node) and node:ping() then
+    gate.quorum_safe(node)
+    confirm(question)
+    if not node:info().maintenance then node:drain() end
+    node:stop()
+  end
+  if not node:ping() then node:start() end
+  node:await_running{ timeout = timeout }
+  gate.node_running(node, { timeout = timeout })
+end
+
+--- Joins `node` to the cluster through `seed` (stop_app, reset, join_cluster, start_app).
+function common.join(node, seed, timeout, question)
+  if common.running_member(node) and common.contains(seed:info().members, node.name) then
+    say(node.name .. " is already a running member")
+    return
+  end
+  confirm(question)
+  if node:state() == "running" then node:stop_app() end
+  node:reset()
+  node:join(seed)
+  node:start_app()
+  node:await_running{ timeout = timeout }
+end
+
+return common

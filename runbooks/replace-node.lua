@@ -1,0 +1,56 @@
+runbook {
+  name = "replace-node",
+  summary = "Replace a node: add the new one and grow queues onto it first, then remove the old one, then rebalance",
+  params = {
+    { name = "old", required = true, help = "the node to retire" },
+    { name = "new", required = true, help = "the node that takes its place (running, not yet a member)" },
+    { name = "timeout", default = "300", help = "seconds to wait for nodes and the cluster" },
+  },
+}
+local common = require "lib.common"
+local timeout = common.seconds("timeout")
+local old = cluster.node(param("old"))
+local new = cluster.node(param("new"))
+if old.name == new.name then error("old and new name the same node: " .. old.name) end
+
+step("check the cluster is healthy", function()
+  gate.cluster_healthy{ timeout = timeout }
+end)
+
+step{ id = "join-new", title = "join " .. new.name, run = function()
+  gate.cluster_healthy{ timeout = timeout }
+  local seed = common.other_running(old)
+  common.join(new, seed, timeout, "Reset " .. new.name .. " and join it to the cluster through " .. seed.name ..
+    "? Everything stored on " .. new.name .. " is erased.")
+  gate.cluster_healthy{ timeout = timeout }
+end }
+
+step("grow quorum queues onto " .. new.name, function()
+  -- Never shrink before growing: the new replicas exist before the old ones go.
+  gate.cluster_healthy{ timeout = timeout }
+  local grown = cluster.grow(new, "all")
+  say(#grown .. " quorum queue(s) grown onto " .. new.name)
+  gate.cluster_healthy{ timeout = timeout }
+end)
+
+step("stop the app on " .. old.name, function()
+  gate.cluster_healthy{ timeout = timeout }
+  if old:state() == "running" then
+    gate.quorum_safe(old)
+    confirm("Stop RabbitMQ on " .. old.name .. " to retire it? Its clients reconnect elsewhere.")
+    old:stop_app()
+  end
+end)
+
+step("forget " .. old.name, function()
+  local via = common.other_running(old)
+  if not common.contains(via:info().members, old.name) then return end
+  confirm("Remove " .. old.name .. " from the cluster? Its quorum queue replicas are removed.")
+  via:forget(old)
+end)
+
+step("rebalance quorum queue leaders", function()
+  gate.cluster_healthy{ timeout = timeout }
+  cluster.rebalance("quorum")
+  gate.cluster_healthy{ timeout = timeout }
+end)

@@ -1,0 +1,30 @@
+runbook {
+  name = "reset-node",
+  summary = "Reset a node (destructive): export definitions first, then stop_app, reset, start_app",
+  params = {
+    { name = "node", required = true, help = "the node to reset" },
+    { name = "backup", default = "definitions-backup.json", help = "where to export the definitions first" },
+    { name = "force", default = "false", help = "true: force_reset (when its peers are unreachable)" },
+    { name = "timeout", default = "300", help = "seconds to wait for the node" },
+  },
+}
+local common = require "lib.common"
+local timeout = common.seconds("timeout")
+local node = cluster.node(param("node"))
+local force = param("force") == "true"
+
+step("export definitions to " .. param("backup"), function()
+  cluster.export_definitions(param("backup"))
+  say("definitions saved to " .. param("backup") .. " (a reset is irreversible)")
+end)
+
+step("reset " .. node.name, function()
+  if not previously(force and "force_reset" or "reset", node) then
+    if node:state() == "running" then gate.quorum_safe(node) end
+    confirm("Reset " .. node.name .. "? All its data (queues, users, messages) is erased and it leaves the cluster.")
+    if node:state() == "running" then node:stop_app() end
+    if force then node:force_reset() else node:reset() end
+  end
+  if node:state() ~= "running" then node:start_app() end
+  node:await_running{ timeout = timeout }
+end)
