@@ -529,11 +529,13 @@ public final class RunbookEngine: PrimitiveObserver {
         while true {
             if try condition() { return }
             if interruptRequested() || (lua?.interruptRequested ?? false) { throw abortWith(.interrupted) }
-            let elapsed = backend.now() - start
-            if elapsed >= timeout {
+            // Millisecond resolution: a remainder below 1 ms counts as the deadline (a clock that
+            // cannot advance by less would otherwise spin).
+            let remaining = timeout - (backend.now() - start)
+            if remaining < 0.001 {
                 throw RunbookError.failed("timed out after \(RunbookEngine.duration(timeout)) waiting for \(what)")
             }
-            backend.sleep(min(max(every, 0.1), timeout - elapsed))
+            backend.sleep(min(max(every, 0.1), max(remaining, 0.001)))
         }
     }
 
