@@ -370,7 +370,8 @@ public enum ReportWriter {
 
     private static func quote(_ s: String) -> String { "\"" + inline(s) + "\"" }
 
-    static func dateTime(_ t: Double) -> String {
+    /// `2026-11-24 20:30:15 UTC`.
+    public static func dateTime(_ t: Double) -> String {
         let c = utc(t)
         return String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", c.year, c.month, c.day, c.hour, c.minute, c.second)
     }

@@ -137,3 +137,48 @@ struct StoreTests {
         #expect(slept == [0.25, 1.0, 0.5])
     }
 }
+
+@Suite("Secrets in a whole session directory")
+struct SecretsTests {
+    @Test("a secret set in the redactor appears in no file of the state directory")
+    func noSecretAnywhere() throws {
+        let state = makeTempDir()
+        let store = SessionStore(directory: StatePaths.sessions(["WARREN_STATE": state]))
+        let secret = "erlang-cookie-XYZZY-42"
+        let redactor = Redactor(secrets: [secret])
+        let id = try store.create()
+
+        var entries = doneJournal()
+        entries[0].params = ["cookie": secret]
+        entries[2].message = "Use cookie \(secret)?"
+        entries[3].outcome = secret
+        entries[8].value = "the cookie is \(secret)"
+        try writeJournal(entries, to: store.journalPath(id), redact: redactor.redact)
+
+        let rec = try SessionRecorder(path: store.castPath(id), width: 80, height: 24, title: "run \(secret)", redactor: redactor)
+        rec.output("cookie: \(secret)\n")
+        rec.output("again: erlang-cookie-")
+        rec.output("XYZZY-42\n")
+        rec.input(secret)
+        rec.close()
+
+        let status = ClusterStatus(clusterName: secret, members: [], running: [], nodes: [])
+        try ReportWriter.write(to: store.reportPath(id), entries: try JournalReader.read(store.journalPath(id)),
+                               finalStatus: status, queues: [], sessionID: id, redactor: redactor)
+
+        var checked = 0
+        let files = FileManager.default.enumerator(atPath: state)!.compactMap { $0 as? String }
+        for file in files {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: state + "/" + file, isDirectory: &isDir), !isDir.boolValue else { continue }
+            let text = String(decoding: FileManager.default.contents(atPath: state + "/" + file)!, as: UTF8.self)
+            #expect(!text.contains(secret), "\(file) contains the secret")
+            #expect(!text.contains("XYZZY"), "\(file) contains part of the secret")
+            checked += 1
+        }
+        #expect(checked == 3)
+        // The redacted files are still useful.
+        #expect(try store.report(id).text.contains("- Parameters: cookie=***"))
+        #expect(try CastReader.read(store.castPath(id)).events.contains { $0.type == "i" && $0.data == "***" })
+    }
+}
