@@ -1,0 +1,147 @@
+import Foundation
+import Runbook
+
+/// One session as `warren sessions list` shows it.
+public struct SessionListing: Sendable {
+    public var id: String
+    /// The session's directory.
+    public var directory: String
+    /// What the journal says; nil when it is missing or unreadable (see `problem`).
+    public var summary: SessionSummary?
+    /// Why the journal could not be read (a `JournalError` description naming file and line).
+    public var problem: String?
+
+    public var runbook: String { summary.map { $0.start.runbook ?? $0.start.path ?? "?" } ?? "?" }
+    public var target: String { summary?.start.target ?? "?" }
+    /// Wall-clock start, seconds since 1970.
+    public var started: Double? { summary?.start.time }
+
+    /// `done`, `failed`, `refused`, `interrupted`, `crashed` (no session end recorded: a crash, a
+    /// kill, or a run still going on), or `unreadable`.
+    public var outcome: String {
+        guard let summary else { return "unreadable" }
+        return summary.outcome ?? "crashed"
+    }
+
+    /// The step the session stopped in (in progress or failed), if any.
+    public var stoppedAt: String? {
+        guard let summary, summary.outcome != "done" else { return nil }
+        return summary.inProgress ?? summary.failed
+    }
+
+    /// Whether `warren resume` can continue it.
+    public var resumable: Bool { summary?.resumable ?? false }
+}
+
+/// The sessions directory: `$WARREN_STATE/sessions/<id>/` with `journal.jsonl`, `session.cast`,
+/// `report.md` and, on the simulator, `sim-state.json`.
+public struct SessionStore: Sendable {
+    public static let journalFile = "journal.jsonl"
+    public static let castFile = "session.cast"
+    public static let reportFile = "report.md"
+    public static let simStateFile = "sim-state.json"
+
+    /// The sessions directory itself.
+    public let directory: String
+
+    public init(directory: String = StatePaths.sessions()) {
+        self.directory = directory
+    }
+
+    /// A new session id: UTC date and time, then 4 random hex digits (`20261124-203015-ab12`), so
+    /// ids sort by start time and two sessions started in the same second do not collide.
+    public static func makeID(date: Date = Date()) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        gmtime_r(&seconds, &tm)
+        let random = UInt16.random(in: .min ... .max)
+        return String(format: "%04d%02d%02d-%02d%02d%02d-%04x", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
+                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(random))
+    }
+
+    /// Creates a new session's directory (owner-only) and returns its id.
+    /// - Throws: `SessionsError.cannotWrite`.
+    public func create(date: Date = Date()) throws -> String {
+        try StatePaths.ensureDirectory(directory)
+        for _ in 0..<16 {
+            let id = Self.makeID(date: date)
+            if mkdir(path(of: id), 0o700) == 0 { return id }
+            if errno != EEXIST { break }
+        }
+        throw SessionsError.cannotWrite(path: directory + "/" + Self.makeID(date: date),
+                                        reason: String(cString: strerror(errno)))
+    }
+
+    public func path(of id: String) -> String { directory + "/" + id }
+    public func journalPath(_ id: String) -> String { path(of: id) + "/" + Self.journalFile }
+    public func castPath(_ id: String) -> String { path(of: id) + "/" + Self.castFile }
+    public func reportPath(_ id: String) -> String { path(of: id) + "/" + Self.reportFile }
+    public func simStatePath(_ id: String) -> String { path(of: id) + "/" + Self.simStateFile }
+
+    /// Every session id, oldest first.
+    public func ids() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { name in
+            var isDir: ObjCBool = false
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: path(of: name), isDirectory: &isDir) && isDir.boolValue
+        }.sorted()
+    }
+
+    /// One session's listing; an unreadable journal gives a listing with `problem` set, never an error.
+    public func listing(_ id: String) -> SessionListing {
+        var l = SessionListing(id: id, directory: path(of: id))
+        do {
+            l.summary = SessionSummary(entries: try JournalReader.read(journalPath(id)))
+        } catch {
+            l.problem = String(describing: error)
+        }
+        return l
+    }
+
+    /// Every session, oldest first.
+    public func list() -> [SessionListing] { ids().map(listing) }
+
+    /// The most recent session that can be resumed (what `warren resume` without an id continues).
+    public func latestUnfinished() -> SessionListing? {
+        for id in ids().reversed() {
+            let l = listing(id)
+            if l.resumable { return l }
+        }
+        return nil
+    }
+
+    /// The session id `text` names: an exact id or a unique prefix.
+    /// - Throws: `SessionsError.unknownSession`, `.ambiguousSession` or `.noSessions`.
+    public func resolve(_ text: String) throws -> String {
+        let all = ids()
+        if all.contains(text) { return text }
+        guard !all.isEmpty else { throw SessionsError.noSessions(sessionsDirectory: directory) }
+        let matches = text.isEmpty ? all : all.filter { $0.hasPrefix(text) }
+        switch matches.count {
+        case 0: throw SessionsError.unknownSession(text, sessionsDirectory: directory)
+        case 1: return matches[0]
+        default: throw SessionsError.ambiguousSession(text, matches: matches)
+        }
+    }
+
+    /// The session's report: `report.md` when it is at least as recent as the journal, else
+    /// rendered from the journal (without the final cluster state, which only the run knew).
+    /// - Returns: the text, and whether it was rendered from the journal.
+    /// - Throws: `JournalError` naming file and line when the journal is needed and unreadable.
+    public func report(_ id: String) throws -> (text: String, renderedFromJournal: Bool) {
+        let reportPath = reportPath(id)
+        let journalPath = journalPath(id)
+        let fm = FileManager.default
+        if let data = fm.contents(atPath: reportPath) {
+            let reportDate = (try? fm.attributesOfItem(atPath: reportPath)[.modificationDate]) as? Date
+            let journalDate = (try? fm.attributesOfItem(atPath: journalPath)[.modificationDate]) as? Date
+            if let journalDate, let reportDate, journalDate > reportDate {
+                // The journal went on after the report was written (a resume that crashed).
+            } else {
+                return (String(decoding: data, as: UTF8.self), false)
+            }
+        }
+        let entries = try JournalReader.read(journalPath)
+        return (ReportWriter.render(entries: entries, sessionID: id), true)
+    }
+}
