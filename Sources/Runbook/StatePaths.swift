@@ -1,17 +1,18 @@
 import Foundation
 
 /// Where warren keeps its state: `$WARREN_STATE`, else `$XDG_STATE_HOME/warren`, else
-/// `~/.local/state/warren`.
+/// `~/.local/state/warren`. Empty variables count as unset; a relative `XDG_STATE_HOME` is
+/// ignored, as the XDG specification asks.
 public struct StatePaths: Sendable {
     public let root: String
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         if let s = environment["WARREN_STATE"], !s.isEmpty {
             root = s
-        } else if let x = environment["XDG_STATE_HOME"], !x.isEmpty {
+        } else if let x = environment["XDG_STATE_HOME"], x.hasPrefix("/") {
             root = x + "/warren"
         } else {
-            root = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/warren"
+            root = (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.local/state/warren"
         }
     }
 

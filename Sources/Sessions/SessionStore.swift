@@ -44,7 +44,7 @@ public struct SessionStore: Sendable {
     /// The sessions directory itself.
     public let directory: String
 
-    public init(directory: String = StatePaths.sessions()) {
+    public init(directory: String = StatePaths().sessions) {
         self.directory = directory
     }
 

@@ -8,13 +8,13 @@ import Testing
 struct StoreTests {
     @Test("the state root follows WARREN_STATE, then XDG_STATE_HOME, then ~/.local/state")
     func statePaths() {
-        #expect(StatePaths.root(["WARREN_STATE": "/s", "XDG_STATE_HOME": "/x", "HOME": "/h"]) == "/s")
-        #expect(StatePaths.root(["WARREN_STATE": "", "XDG_STATE_HOME": "/x", "HOME": "/h"]) == "/x/warren")
-        #expect(StatePaths.root(["XDG_STATE_HOME": "relative", "HOME": "/h"]) == "/h/.local/state/warren")
-        #expect(StatePaths.sessions(["WARREN_STATE": "/s"]) == "/s/sessions")
-        #expect(StatePaths.locks(["WARREN_STATE": "/s"]) == "/s/locks")
-        #expect(StatePaths.memory(["WARREN_STATE": "/s"]) == "/s/memory")
-        #expect(StatePaths.history(["WARREN_STATE": "/s"]) == "/s/history")
+        #expect(StatePaths(environment: ["WARREN_STATE": "/s", "XDG_STATE_HOME": "/x", "HOME": "/h"]).root == "/s")
+        #expect(StatePaths(environment: ["WARREN_STATE": "", "XDG_STATE_HOME": "/x", "HOME": "/h"]).root == "/x/warren")
+        #expect(StatePaths(environment: ["XDG_STATE_HOME": "relative", "HOME": "/h"]).root == "/h/.local/state/warren")
+        #expect(StatePaths(environment: ["WARREN_STATE": "/s"]).sessions == "/s/sessions")
+        #expect(StatePaths(environment: ["WARREN_STATE": "/s"]).locks == "/s/locks")
+        #expect(StatePaths(environment: ["WARREN_STATE": "/s"]).memory == "/s/memory")
+        #expect(StatePaths(environment: ["WARREN_STATE": "/s"]).history == "/s/history")
     }
 
     @Test("session ids sort by time")
@@ -143,7 +143,7 @@ struct SecretsTests {
     @Test("a secret set in the redactor appears in no file of the state directory")
     func noSecretAnywhere() throws {
         let state = makeTempDir()
-        let store = SessionStore(directory: StatePaths.sessions(["WARREN_STATE": state]))
+        let store = SessionStore(directory: StatePaths(environment: ["WARREN_STATE": state]).sessions)
         let secret = "erlang-cookie-XYZZY-42"
         let redactor = Redactor(secrets: [secret])
         let id = try store.create()
