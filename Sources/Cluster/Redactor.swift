@@ -13,6 +13,9 @@ public struct Redactor: Sendable {
         let s = secret.trimmingWhitespace()
         guard s.count >= 4, !secrets.contains(s) else { return }
         secrets.append(s)
+        // The same secret as it appears inside a JSON string (journals are JSON lines).
+        let escaped = s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+        if escaped != s, !secrets.contains(escaped) { secrets.append(escaped) }
         secrets.sort { $0.count > $1.count }  // longest first, so a secret inside another is still masked
     }
 

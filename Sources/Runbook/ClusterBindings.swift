@@ -124,7 +124,8 @@ public final class ClusterBindings {
 
     private lazy var shortNames = shortNodeNames(backend.nodeNames)
 
-    func nodeValue(_ name: String) -> LuaValue {
+    /// A node object for Lua (`n1:stop()`).
+    public func nodeValue(_ name: String) -> LuaValue {
         .object(NodeHandle(name: name, short: shortNames[name] ?? name), type: ClusterBindings.nodeType)
     }
 

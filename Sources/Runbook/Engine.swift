@@ -450,7 +450,7 @@ public final class RunbookEngine: PrimitiveObserver {
         return []
     }
 
-    static func duration(_ s: Double) -> String {
+    public static func duration(_ s: Double) -> String {
         if s < 10 { return String(format: "%.1fs", s) }
         if s < 120 { return String(format: "%.0fs", s) }
         return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60)
@@ -560,7 +560,7 @@ public final class RunbookEngine: PrimitiveObserver {
         throw abortWith(.failed(message))
     }
 
-    static func list(_ items: [String], max: Int = 5) -> String {
+    public static func list(_ items: [String], max: Int = 5) -> String {
         items.count <= max ? items.joined(separator: ", ") : items.prefix(max).joined(separator: ", ") + " and \(items.count - max) more"
     }
 
@@ -675,7 +675,7 @@ public final class RunbookEngine: PrimitiveObserver {
         }
     }
 
-    static func describe(_ args: [String: String]) -> String {
+    public static func describe(_ args: [String: String]) -> String {
         args.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 }

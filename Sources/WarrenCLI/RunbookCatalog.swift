@@ -1,0 +1,41 @@
+import Cluster
+import Foundation
+import Lua
+import Runbook
+
+/// Runbook listings and preflight tables, shared by the commands and the shell.
+enum RunbookCatalog {
+    /// Each runbook's name and summary, read from its `runbook{...}` without running it.
+    static func metadata(_ library: RunbookLibrary) -> [(name: String, summary: String)] {
+        library.names().map { name in
+            guard let source = try? library.find(name) else { return (name, "") }
+            return (name, summary(of: source) ?? "(no summary)")
+        }
+    }
+
+    static func summary(of source: RunbookSource) -> String? {
+        let lua = LuaState(memoryLimit: 8 << 20, instructionBudget: 1_000_000)
+        var summary: String?
+        lua.register("runbook") { args in
+            summary = try args.table(0)["summary"].stringValue
+            throw LuaArgumentError("declared")  // stop here: nothing else runs
+        }
+        _ = try? lua.execute(source.content, chunkName: source.fileName)
+        return summary
+    }
+
+    static func render(_ library: RunbookLibrary) -> String {
+        let list = metadata(library)
+        guard !list.isEmpty else { return "No runbooks found in: \(library.roots.joined(separator: ", "))" }
+        let width = list.map(\.name.count).max() ?? 0
+        return list.map { $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }.joined(separator: "\n")
+    }
+
+    static func renderPreflight(_ checks: [PreflightCheck]) -> String {
+        let width = checks.map(\.name.count).max() ?? 0
+        return checks.map { c in
+            let mark = c.outcome == .pass ? "ok  " : c.outcome == .warn ? "WARN" : "FAIL"
+            return "\(mark)  \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.detail)"
+        }.joined(separator: "\n")
+    }
+}

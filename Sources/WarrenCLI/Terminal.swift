@@ -1,0 +1,32 @@
+import Foundation
+import LineEditor
+import Runbook
+import Sessions
+
+/// The process's terminal: stdout for output, a line editor (no history) for answers.
+final class ProcessTerminal: Terminal {
+    let isInteractive: Bool
+    private lazy var editor = LineEditor(historyFile: nil)
+
+    init() {
+        isInteractive = isatty(0) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    var size: (width: Int, height: Int) {
+        var ws = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return (Int(ws.ws_col), Int(ws.ws_row)) }
+        return (100, 30)
+    }
+
+    func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    func ask(_ prompt: String) -> ConsoleAnswer {
+        switch editor.readLine(prompt: prompt) {
+        case .line(let l): return .line(l)
+        case .interrupted: return .interrupted
+        case .endOfInput: return .unavailable
+        }
+    }
+}
