@@ -481,7 +481,9 @@ public final class RunbookEngine: PrimitiveObserver {
             let why = unsafe ? "an unsafe confirmation needs an operator at a terminal or an answer keyed '\(step)#unsafe' in --answers (--yes does not cover it)"
                 : "stdin is not a terminal and neither --yes nor an answer in --answers was given"
             console.write("\n")
-            throw abortWith(.refused("no answer to \"\(prompt.trimmingCharacters(in: .whitespaces))\" in step '\(step)': \(why); the step stopped before changing anything after this question"))
+            let question = prompt.trimmingCharacters(in: .whitespaces).replacing("? ", with: "", maxReplacements: 1)
+                .replacing(" [y/N]", with: "")
+            throw abortWith(.refused("no answer to \"\(question)\" in step '\(step)': \(why); the step stopped before changing anything after this question"))
         }
     }
 

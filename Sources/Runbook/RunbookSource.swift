@@ -19,6 +19,32 @@ public struct RunbookSource: Sendable {
     }
 }
 
+extension RunbookSource {
+    /// Whether the runbook, or a module it requires (transitively), calls `confirm` or `ask`:
+    /// such a run cannot go ahead without an operator, --yes or --answers.
+    public func asksQuestions(library: RunbookLibrary) -> Bool {
+        var seen = Set<String>()
+        var queue = [content]
+        while let text = queue.popLast() {
+            if text.contains("confirm(") || text.contains("ask(") { return true }
+            for m in text.matches(of: RunbookSource.requirePattern) {
+                let name = String(m.output.1)
+                guard seen.insert(name).inserted else { continue }
+                let relative = name.split(separator: ".").joined(separator: "/")
+                for root in library.requireRoots {
+                    if let data = FileManager.default.contents(atPath: "\(root)/\(relative).lua") {
+                        queue.append(String(decoding: data, as: UTF8.self))
+                        break
+                    }
+                }
+            }
+        }
+        return false
+    }
+
+    nonisolated(unsafe) static let requirePattern = try! Regex<(Substring, Substring)>("require\\s*\\(?\\s*[\"']([A-Za-z0-9_.]+)[\"']")
+}
+
 /// Declared parameter of a runbook (`runbook{ params = { {name=, default=, help=, required=} } }`).
 public struct ParamSpec: Sendable, Equatable {
     public var name: String

@@ -72,7 +72,7 @@ public struct RecordedRuns {
     /// `warren run`: a new session. Returns the exit code.
     public func run(_ source: RunbookSource, target: Target, options: RunOptions) -> Int32 {
         if options.mode != .run { return plan(source, target: target, options: options) }
-        if !terminal.isInteractive && !options.assumeYes && options.answers == nil && source.content.contains("confirm(") {
+        if !terminal.isInteractive && !options.assumeYes && options.answers == nil && source.asksQuestions(library: library) {
             return fail("runbook '\(source.fileName)' asks for confirmations and stdin is not a terminal: pass --yes or --answers FILE. Nothing was changed.", code: 1)
         }
         let id = SessionStore.makeID()
