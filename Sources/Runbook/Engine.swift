@@ -218,10 +218,13 @@ public final class RunbookEngine: PrimitiveObserver {
 
     // MARK: Journal
 
+    /// Journals an entry. Entries that announce an action or an answer are fsync'd (with all
+    /// before them) before the action; step bookkeeping rides along with the next such entry.
     private func append(_ entry: JournalEntry) {
         guard !crashed, options.mode == .run, let journal else { return }
+        let bookkeeping: Set<JournalEntry.Kind> = [.stepStart, .stepDone, .stepSkipped, .say, .note]
         do {
-            try journal.append(entry)
+            try journal.append(entry, durable: !bookkeeping.contains(entry.kind))
         } catch {
             if abort == nil { abort = .failed("cannot write the journal (\(error)); stopping before anything else changes") }
         }

@@ -90,7 +90,13 @@ public struct JournalError: Error, CustomStringConvertible {
     }
 }
 
-/// Appends entries to `journal.jsonl`, each fsync'd before `append` returns.
+/// Appends entries to `journal.jsonl`.
+///
+/// Every entry is written at once (a crash or `kill -9` of warren keeps it). A durable entry is
+/// also fsync'd, with everything before it, before `append` returns: the engine makes durable
+/// every entry that announces an action on the cluster or an answer, so the journal on disk is
+/// always ahead of the cluster even across a power loss. Bookkeeping entries (step start and
+/// end, notes) ride along with the next durable one.
 public final class JournalWriter {
     public let path: String
     private let fd: Int32
@@ -111,7 +117,9 @@ public final class JournalWriter {
 
     deinit { close(fd) }
 
-    public func append(_ entry: JournalEntry) throws {
+    private var unsynced = false
+
+    public func append(_ entry: JournalEntry, durable: Bool = true) throws {
         let data = try encoder.encode(entry)
         let line = redact(String(decoding: data, as: UTF8.self)) + "\n"
         let ok = line.utf8CString.withUnsafeBufferPointer { buf -> Bool in
@@ -124,9 +132,20 @@ public final class JournalWriter {
             }
             return true
         }
-        guard ok, fsync(fd) == 0 else {
+        guard ok else {
             throw JournalError(path: path, line: nil, reason: "cannot write: \(String(cString: strerror(errno)))")
         }
+        unsynced = true
+        if durable { try sync() }
+    }
+
+    /// fsyncs what was written since the last sync.
+    public func sync() throws {
+        guard unsynced else { return }
+        guard fsync(fd) == 0 else {
+            throw JournalError(path: path, line: nil, reason: "cannot sync: \(String(cString: strerror(errno)))")
+        }
+        unsynced = false
     }
 }
 
