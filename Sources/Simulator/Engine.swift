@@ -242,8 +242,10 @@ extension Simulator {
             let majority = alive * 2 > total
             if s.nodes[i].app == .running && !majority {
                 log(i, "pausing: sees \(alive) of \(total) nodes (pause_minority)")
+                let last = stoppingLast(i)
                 appDown(i)
                 s.nodes[i].paused = true
+                s.nodes[i].lastToStop = last
             } else if s.nodes[i].paused && majority {
                 log(i, "resuming after pause")
                 beginBoot(i, viaServer: false, resumeFast: true)

@@ -69,7 +69,11 @@ struct SimNode: Codable {
 
     init(view: UInt64) { self.view = view }
 
-    var versionKey: String {
+    /// RabbitMQ major.minor and Erlang major: nodes with different keys cannot cluster.
+    /// Stored, not computed: reachability checks read it in hot loops.
+    var versionKey = "3.10/25"
+
+    static func versionKey(rabbitmq: String, erlang: String) -> String {
         let r = rabbitmq.split(separator: ".").prefix(2).joined(separator: ".")
         let e = erlang.split(separator: ".").first.map(String.init) ?? erlang
         return r + "/" + e

@@ -549,3 +549,42 @@ func unformedAndSpares() throws {
     #expect(try sim.status().running == ["rabbit@n1", "rabbit@n2", "rabbit@n3"])
     #expect(sim.invariants().converged)
 }
+
+@Test("A killed node is not recorded as the last to stop")
+func killIsNotGraceful() throws {
+    let sim = Simulator(nodes: 3)
+    try sim.stop("n1")
+    try sim.stop("n2")
+    try sim.kill("n3")
+    try sim.start("n3")
+    let e = failure { try sim.awaitRunning("n3", timeout: 400) }
+    #expect(e?.message.contains("Timeout contacting cluster nodes") == true)
+}
+
+@Test("sleep advances the virtual clock and processes scheduled events")
+func sleepProcessesEvents() throws {
+    let sim = Simulator(nodes: 3)
+    try sim.stop("n2")
+    try sim.start("n2")
+    let t = sim.now()
+    sim.sleep(30)
+    #expect(sim.now() == t + 30)
+    #expect(try sim.nodes()[1].state == .running)
+    #expect(sim.eventLog.last?.hasSuffix("n2 app running") == true)
+}
+
+@Test("Under pause_minority, the last node left pauses, is recorded as last, and the cluster restarts from it")
+func pauseMinorityShutdown() throws {
+    let sim = Simulator(nodes: 3, partitionHandling: .pauseMinority)
+    try sim.stop("n1")
+    try sim.stop("n2")
+    #expect(try sim.nodes()[2].state == .appStopped)
+    try sim.stop("n3")
+    try sim.start("n3")
+    try sim.start("n1")
+    try sim.awaitRunning("n1", timeout: 60)
+    try sim.awaitRunning("n3", timeout: 60)
+    try sim.start("n2")
+    try sim.awaitRunning("n2", timeout: 60)
+    #expect(sim.invariants().converged)
+}
