@@ -80,6 +80,17 @@ func simulatorBenchmarks(_ args: [String]) {
                      median(restarts), restarts.count, median(setups)))
         if let rss = peakRSSMegabytes() { print(String(format: "peak RSS (VmHWM): %.1f MB", rss)) }
 
+        let big = try largeCluster(nodes: 7, quorum: 10_000, classic: 1_000, seed: 99)
+        var bytes: [UInt8] = []
+        var saves: [Double] = []
+        var loads: [Double] = []
+        for _ in 0..<3 {
+            saves.append(try wallSeconds { bytes = try big.snapshot() })
+            loads.append(try wallSeconds { _ = try Simulator.restore(bytes) })
+        }
+        print(String(format: "snapshot of that cluster: %.1f MB, save median %.1f ms, restore median %.1f ms",
+                     Double(bytes.count) / 1e6, median(saves) * 1e3, median(loads) * 1e3))
+
         let small = Simulator(nodes: 3)
         try small.declareDemoSet()
         var times: [Double] = []
