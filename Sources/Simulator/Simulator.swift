@@ -149,6 +149,9 @@ public final class Simulator: SimulatedCluster {
 
     public func awaitRunning(_ node: String, timeout: Double) throws {
         let i = try index(node)
+        if !s.nodes[i].vm, let reason = s.nodes[i].bootFailure {
+            throw ClusterError(.unavailable, "\(name(i)) failed to boot: \(reason)", node: name(i))
+        }
         try requireVM(i)
         let t = timeout.isFinite ? max(0, min(timeout, 1e9)) : 1e9
         try awaitBoot(i, deadline: s.nowMs + Int64(t * 1000))

@@ -321,6 +321,8 @@ func waitsThenFails() throws {
     #expect(sim.now() - started >= 300 && sim.now() - started < 320)
     #expect(sim.eventLog.filter { $0.contains("retries left") }.count == 10)
     #expect(try sim.ping("n1") == false)
+    // Asked again later, the reason is still given.
+    #expect(failure { try sim.awaitRunning("n1", timeout: 10) }?.message.contains("Timeout contacting cluster nodes") == true)
 }
 
 @Test("The last node to stop boots at once, and the others follow it")
@@ -586,5 +588,21 @@ func pauseMinorityShutdown() throws {
     try sim.awaitRunning("n3", timeout: 60)
     try sim.start("n2")
     try sim.awaitRunning("n2", timeout: 60)
+    #expect(sim.invariants().converged)
+}
+
+@Test("A node removed by stop_app, reset, start_app becomes standalone and no longer speaks for the cluster")
+func removedNodeIsStandalone() throws {
+    let sim = Simulator(nodes: 3)
+    try sim.declareQueue(qq("q", on: "n2"))
+    try sim.stopApp("n1")
+    try sim.reset("n1")
+    try sim.startApp("n1")
+    #expect(try sim.status().members == ["rabbit@n2", "rabbit@n3"])
+    #expect(try sim.nodes()[0].members == ["rabbit@n1"])
+    // reset does not shrink quorum queues (only forget_cluster_node does): n1's replica is gone.
+    let q = try queue(sim, "q")
+    #expect(q.members.contains("rabbit@n1") && !q.online.contains("rabbit@n1"))
+    #expect(try sim.shrink("n1") == ["q"])
     #expect(sim.invariants().converged)
 }
