@@ -257,6 +257,12 @@ func cookieMismatch() throws {
     try sim.changeCookie("n4")
     #expect(failure { try sim.join("n4", seed: "n1") }?.code == .unavailable)
     #expect(try sim.preflight().contains { $0.name == "erlang cookie" && $0.outcome == .pass })
+    // A member whose cookie changes drops out: its peers elect leaders elsewhere.
+    try sim.declareQueue(qq("q", on: "n1"))
+    try sim.changeCookie("n1")
+    #expect(try queue(sim, "q").leader != "rabbit@n1")
+    #expect(try !sim.status().running.contains("rabbit@n1"))
+    #expect(try sim.preflight().contains { $0.name == "erlang cookie" && $0.outcome == .fail })
 }
 
 @Test("An unresolvable hostname: the node cannot be reached or join")
