@@ -242,8 +242,10 @@ extension Simulator {
             let majority = alive * 2 > total
             if s.nodes[i].app == .running && !majority {
                 log(i, "pausing: sees \(alive) of \(total) nodes (pause_minority)")
+                let last = stoppingLast(i)
                 appDown(i)
                 s.nodes[i].paused = true
+                s.nodes[i].lastToStop = last
             } else if s.nodes[i].paused && majority {
                 log(i, "resuming after pause")
                 beginBoot(i, viaServer: false, resumeFast: true)
@@ -337,12 +339,20 @@ extension Simulator {
         }
     }
 
-    /// The node answering cluster-wide reads: the first node whose app runs and that the CLI
-    /// reaches; else the first reachable VM; else node 0.
+    /// The node answering cluster-wide reads: a running node the CLI reaches, in the largest
+    /// cluster (so that a removed, standalone node or a spare never speaks for the cluster);
+    /// when none runs, the node whose stored membership is largest.
     func primary() -> Int {
-        if let i = s.nodes.indices.first(where: { appRunning($0) && cliReachable($0) && !s.nodes[$0].spare }) { return i }
-        if let i = s.nodes.indices.first(where: { appRunning($0) && cliReachable($0) }) { return i }
-        return s.nodes.indices.first(where: { !s.nodes[$0].spare }) ?? 0
+        var best = 0
+        var bestKey = (-1, -1)
+        for i in s.nodes.indices {
+            let key = ((appRunning(i) && cliReachable(i)) ? 1 : 0, s.nodes[i].view.nonzeroBitCount)
+            if key > bestKey {
+                best = i
+                bestKey = key
+            }
+        }
+        return best
     }
 
     func requireAnyRunning() throws -> Int {

@@ -55,7 +55,11 @@ public final class Simulator: SimulatedCluster {
         guard !state.nodes.isEmpty, state.nodes.count <= maxNodes,
               state.queues.allSatisfy({ q in q.members.allSatisfy { $0 >= 0 && $0 < state.nodes.count }
                   && q.members.count == q.epochs.count && (q.leader.map { $0 >= 0 && $0 < state.nodes.count } ?? true) }),
-              state.events.allSatisfy({ $0.node >= 0 && $0.node < state.nodes.count }) else {
+              state.events.allSatisfy({ $0.node >= 0 && $0.node < state.nodes.count }),
+              state.nodes.allSatisfy({ n in
+                  let outside: UInt64 = state.nodes.count >= 64 ? 0 : ~((UInt64(1) << UInt64(state.nodes.count)) - 1)
+                  return (n.view | n.cut | n.partitionedFrom) & outside == 0
+              }) else {
             throw ClusterError(.dataError, "cannot restore the simulated cluster: the saved state is inconsistent")
         }
         return Simulator(state: state)
@@ -145,6 +149,9 @@ public final class Simulator: SimulatedCluster {
 
     public func awaitRunning(_ node: String, timeout: Double) throws {
         let i = try index(node)
+        if !s.nodes[i].vm, let reason = s.nodes[i].bootFailure {
+            throw ClusterError(.unavailable, "\(name(i)) failed to boot: \(reason)", node: name(i))
+        }
         try requireVM(i)
         let t = timeout.isFinite ? max(0, min(timeout, 1e9)) : 1e9
         try awaitBoot(i, deadline: s.nowMs + Int64(t * 1000))
@@ -476,7 +483,7 @@ public final class Simulator: SimulatedCluster {
         if let alarmed = members.first(where: { s.nodes[$0].vm && !s.nodes[$0].alarms.isEmpty }) {
             throw ClusterError.timeout(nil, "publishing to '\(queue)': connection blocked by a \(s.nodes[alarmed].alarms.joined(separator: "+")) alarm on \(name(alarmed))")
         }
-        let n = max(0, count)
+        let n = min(max(0, count), 1_000_000_000)
         advance(to: s.nowMs + Int64(min(n, 5000)))
         s.queues[q].messages += n
         s.queues[q].published += n
@@ -564,7 +571,7 @@ public final class Simulator: SimulatedCluster {
                 for k in side { seen |= bit(k) }
                 sides.append(side)
             }
-            if sides.count > 1, let winner = sides.indices.max(by: { sides[$0].count < sides[$1].count || (sides[$0].count == sides[$1].count && $0 < $1) }) {
+            if sides.count > 1, let winner = sides.indices.max(by: { sides[$0].count < sides[$1].count || (sides[$0].count == sides[$1].count && $0 > $1) }) {
                 for (k, side) in sides.enumerated() where k != winner {
                     for i in side {
                         log(i, "autoheal: restarting")
@@ -636,6 +643,7 @@ public final class Simulator: SimulatedCluster {
         let i = try index(node)
         s.nodes[i].rabbitmq = rabbitmq
         s.nodes[i].erlang = erlang
+        s.nodes[i].versionKey = SimNode.versionKey(rabbitmq: rabbitmq, erlang: erlang)
         log(i, "versions: RabbitMQ \(rabbitmq), Erlang \(erlang)")
         refreshAll()
         afterChange()

@@ -69,7 +69,11 @@ struct SimNode: Codable {
 
     init(view: UInt64) { self.view = view }
 
-    var versionKey: String {
+    /// RabbitMQ major.minor and Erlang major: nodes with different keys cannot cluster.
+    /// Stored, not computed: reachability checks read it in hot loops.
+    var versionKey = "3.10/25"
+
+    static func versionKey(rabbitmq: String, erlang: String) -> String {
         let r = rabbitmq.split(separator: ".").prefix(2).joined(separator: ".")
         let e = erlang.split(separator: ".").first.map(String.init) ?? erlang
         return r + "/" + e
@@ -105,7 +109,8 @@ struct SimEvent: Codable {
     var gen: Int
 }
 
-/// Everything a simulator is; encoded as is by `snapshot()`.
+/// Everything a simulator is; encoded by `snapshot()`. Queues are packed one line each
+/// (tens of thousands of them must save in milliseconds: the engine saves after every primitive).
 struct SimState: Codable {
     var clusterName: String
     var partitionHandling: PartitionHandling
@@ -131,4 +136,88 @@ func indices(_ set: UInt64) -> [Int] {
         s &= s - 1
     }
     return out
+}
+
+extension SimState {
+    enum CodingKeys: String, CodingKey {
+        case clusterName, partitionHandling, nowMs, rng, seq, nextCookie, nodes, queues, events, log,
+             disabledFeatureFlags
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        clusterName = try c.decode(String.self, forKey: .clusterName)
+        partitionHandling = try c.decode(PartitionHandling.self, forKey: .partitionHandling)
+        nowMs = try c.decode(Int64.self, forKey: .nowMs)
+        rng = try c.decode(SplitMix64.self, forKey: .rng)
+        seq = try c.decode(Int.self, forKey: .seq)
+        nextCookie = try c.decode(Int.self, forKey: .nextCookie)
+        nodes = try c.decode([SimNode].self, forKey: .nodes)
+        queues = try c.decode([String].self, forKey: .queues).map { line in
+            guard let q = SimQueue(packed: line) else {
+                throw DecodingError.dataCorruptedError(forKey: .queues, in: c, debugDescription: "bad queue line: \(line.prefix(80))")
+            }
+            return q
+        }
+        events = try c.decode([SimEvent].self, forKey: .events)
+        log = try c.decode([String].self, forKey: .log)
+        disabledFeatureFlags = try c.decode([String].self, forKey: .disabledFeatureFlags)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(clusterName, forKey: .clusterName)
+        try c.encode(partitionHandling, forKey: .partitionHandling)
+        try c.encode(nowMs, forKey: .nowMs)
+        try c.encode(rng, forKey: .rng)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(nextCookie, forKey: .nextCookie)
+        try c.encode(nodes, forKey: .nodes)
+        try c.encode(queues.map(\.packed), forKey: .queues)
+        try c.encode(events, forKey: .events)
+        try c.encode(log, forKey: .log)
+        try c.encode(disabledFeatureFlags, forKey: .disabledFeatureFlags)
+    }
+}
+
+extension SimQueue {
+    /// `type durable groupSize locator members epochs leader messages published confirmed
+    /// consumed lost deleted downSince downMs losses name`, space-separated; lists are
+    /// comma-separated, absent values `-`; the name comes last so it needs no escaping.
+    var packed: String {
+        func list(_ xs: [Int]) -> String { xs.isEmpty ? "-" : xs.map(String.init).joined(separator: ",") }
+        let fields: [String] = [
+            type.rawValue, durable ? "1" : "0", groupSize.map(String.init) ?? "-", locator.rawValue,
+            list(members), list(epochs), leader.map(String.init) ?? "-", String(messages), String(published),
+            String(confirmed), String(consumed), String(lost), deleted ? "1" : "0",
+            downSince.map(String.init) ?? "-", String(downMs), String(losses), name,
+        ]
+        return fields.joined(separator: " ")
+    }
+
+    init?(packed line: String) {
+        let f = line.split(separator: " ", maxSplits: 16, omittingEmptySubsequences: false)
+        guard f.count == 17, let type = QueueType(rawValue: String(f[0])),
+              let locator = LeaderLocator(rawValue: String(f[3])) else { return nil }
+        func int(_ s: Substring) -> Int? { Int(s) }
+        func list(_ s: Substring) -> [Int]? {
+            if s == "-" { return [] }
+            let parts = s.split(separator: ",").map { Int($0) }
+            return parts.contains(nil) ? nil : parts.compactMap { $0 }
+        }
+        guard let members = list(f[4]), let epochs = list(f[5]),
+              let messages = int(f[7]), let published = int(f[8]), let confirmed = int(f[9]),
+              let consumed = int(f[10]), let lost = int(f[11]), let downMs = Int64(f[14]), let losses = int(f[15])
+        else { return nil }
+        let groupSize = f[2] == "-" ? nil : int(f[2])
+        if f[2] != "-" && groupSize == nil { return nil }
+        let leader = f[6] == "-" ? nil : int(f[6])
+        if f[6] != "-" && leader == nil { return nil }
+        let downSince = f[13] == "-" ? nil : Int64(f[13])
+        if f[13] != "-" && downSince == nil { return nil }
+        self.init(name: String(f[16]), type: type, durable: f[1] == "1", groupSize: groupSize, locator: locator,
+                  members: members, epochs: epochs, leader: leader, messages: messages, published: published,
+                  confirmed: confirmed, consumed: consumed, lost: lost, deleted: f[12] == "1",
+                  downSince: downSince, downMs: downMs, losses: losses)
+    }
 }

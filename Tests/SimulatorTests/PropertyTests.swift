@@ -17,8 +17,15 @@ func randomStep(_ sim: Simulator, _ rng: inout SplitMix64) throws {
     case 7, 8: try sim.awaitRunning(node(), timeout: Double(rng.int(0, 400)))
     case 9: try sim.reset(node())
     case 10: try sim.forceReset(node())
-    case 11: try sim.join(node(), seed: node())
-    case 12: try sim.forget(node(), from: node(), offline: rng.int(0, 1) == 1)
+    case 11:
+        let (a, b, first) = (node(), node(), rng.int(0, 2))
+        if first > 0 { try sim.stopApp(a) }
+        if first > 1 { try sim.reset(a) }
+        try sim.join(a, seed: b)
+    case 12:
+        let (a, b, offline, first) = (node(), node(), rng.int(0, 1) == 1, rng.int(0, 1) == 1)
+        if first { offline ? try sim.stop(b) : try sim.stopApp(a) }
+        try sim.forget(a, from: b, offline: offline)
     case 13: try sim.forceBoot(node())
     case 14: try sim.drain(node())
     case 15: try sim.revive(node())
@@ -36,7 +43,11 @@ func randomStep(_ sim: Simulator, _ rng: inout SplitMix64) throws {
     case 24: try sim.loseDisk(node())
     case 25: try sim.setAlarm(node(), rng.int(0, 1) == 0 ? "memory" : "disk", raised: rng.int(0, 2) == 0)
     case 26:
-        switch rng.int(0, 4) {
+        switch rng.int(0, 8) {
+        case 5: try sim.awaitRunning("n99", timeout: .nan)
+        case 6: try sim.publish(queue: queue(), count: -5)
+        case 7: try sim.awaitRunning(node(), timeout: -.infinity)
+        case 8: try sim.partition([node()], [node()])
         case 0: try sim.changeCookie(node())
         case 1: try sim.restoreCookie(node())
         case 2: try sim.failNextBoot(node())

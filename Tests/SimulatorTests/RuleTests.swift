@@ -257,6 +257,12 @@ func cookieMismatch() throws {
     try sim.changeCookie("n4")
     #expect(failure { try sim.join("n4", seed: "n1") }?.code == .unavailable)
     #expect(try sim.preflight().contains { $0.name == "erlang cookie" && $0.outcome == .pass })
+    // A member whose cookie changes drops out: its peers elect leaders elsewhere.
+    try sim.declareQueue(qq("q", on: "n1"))
+    try sim.changeCookie("n1")
+    #expect(try queue(sim, "q").leader != "rabbit@n1")
+    #expect(try !sim.status().running.contains("rabbit@n1"))
+    #expect(try sim.preflight().contains { $0.name == "erlang cookie" && $0.outcome == .fail })
 }
 
 @Test("An unresolvable hostname: the node cannot be reached or join")
@@ -321,6 +327,8 @@ func waitsThenFails() throws {
     #expect(sim.now() - started >= 300 && sim.now() - started < 320)
     #expect(sim.eventLog.filter { $0.contains("retries left") }.count == 10)
     #expect(try sim.ping("n1") == false)
+    // Asked again later, the reason is still given.
+    #expect(failure { try sim.awaitRunning("n1", timeout: 10) }?.message.contains("Timeout contacting cluster nodes") == true)
 }
 
 @Test("The last node to stop boots at once, and the others follow it")
@@ -547,5 +555,60 @@ func unformedAndSpares() throws {
         try sim.startApp(n)
     }
     #expect(try sim.status().running == ["rabbit@n1", "rabbit@n2", "rabbit@n3"])
+    #expect(sim.invariants().converged)
+}
+
+@Test("A killed node is not recorded as the last to stop")
+func killIsNotGraceful() throws {
+    let sim = Simulator(nodes: 3)
+    try sim.stop("n1")
+    try sim.stop("n2")
+    try sim.kill("n3")
+    try sim.start("n3")
+    let e = failure { try sim.awaitRunning("n3", timeout: 400) }
+    #expect(e?.message.contains("Timeout contacting cluster nodes") == true)
+}
+
+@Test("sleep advances the virtual clock and processes scheduled events")
+func sleepProcessesEvents() throws {
+    let sim = Simulator(nodes: 3)
+    try sim.stop("n2")
+    try sim.start("n2")
+    let t = sim.now()
+    sim.sleep(30)
+    #expect(sim.now() == t + 30)
+    #expect(try sim.nodes()[1].state == .running)
+    #expect(sim.eventLog.last?.hasSuffix("n2 app running") == true)
+}
+
+@Test("Under pause_minority, the last node left pauses, is recorded as last, and the cluster restarts from it")
+func pauseMinorityShutdown() throws {
+    let sim = Simulator(nodes: 3, partitionHandling: .pauseMinority)
+    try sim.stop("n1")
+    try sim.stop("n2")
+    #expect(try sim.nodes()[2].state == .appStopped)
+    try sim.stop("n3")
+    try sim.start("n3")
+    try sim.start("n1")
+    try sim.awaitRunning("n1", timeout: 60)
+    try sim.awaitRunning("n3", timeout: 60)
+    try sim.start("n2")
+    try sim.awaitRunning("n2", timeout: 60)
+    #expect(sim.invariants().converged)
+}
+
+@Test("A node removed by stop_app, reset, start_app becomes standalone and no longer speaks for the cluster")
+func removedNodeIsStandalone() throws {
+    let sim = Simulator(nodes: 3)
+    try sim.declareQueue(qq("q", on: "n2"))
+    try sim.stopApp("n1")
+    try sim.reset("n1")
+    try sim.startApp("n1")
+    #expect(try sim.status().members == ["rabbit@n2", "rabbit@n3"])
+    #expect(try sim.nodes()[0].members == ["rabbit@n1"])
+    // reset does not shrink quorum queues (only forget_cluster_node does): n1's replica is gone.
+    let q = try queue(sim, "q")
+    #expect(q.members.contains("rabbit@n1") && !q.online.contains("rabbit@n1"))
+    #expect(try sim.shrink("n1") == ["q"])
     #expect(sim.invariants().converged)
 }
