@@ -7,7 +7,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	swift build -c release --product warren
+	swift build -c release --static-swift-stdlib --product warren
 
 run: build
 	.build/release/warren

@@ -17,33 +17,27 @@ struct SessionsCommand: ParsableCommand {
 
         func run() throws {
             let store = SessionStore()
-            let sessions = store.list()
-            guard !sessions.isEmpty else {
-                print("No sessions in \(store.directory). `warren run RUNBOOK` records one.")
-                return
-            }
+            print(List.render(store.list(), directory: store.directory), terminator: "")
+        }
+
+        /// The sessions as a table, then unreadable ones and what to do next.
+        static func render(_ sessions: [SessionListing], directory: String) -> String {
+            if sessions.isEmpty { return "No sessions in \(directory). `warren run RUNBOOK` records one.\n" }
             var rows = [["ID", "RUNBOOK", "TARGET", "STARTED (UTC)", "OUTCOME", "RESUMABLE"]]
-            for s in sessions {
-                var outcome = s.outcome
-                if let step = s.stoppedAt { outcome += " in \(step)" }
-                let started = s.started.map { String(ReportWriter.dateTime($0).dropLast(4)) } ?? "?"
-                rows.append([s.id, s.runbook, s.target, started, outcome, s.resumable ? "yes" : "no"])
+            rows += sessions.map(row)
+            var out = ClusterTables.table(rows)
+            let unreadable = sessions.compactMap { s in s.problem.map { "\(s.id): \($0)" } }
+            if !unreadable.isEmpty { out += "\n" + unreadable.joined(separator: "\n") + "\n" }
+            if let latest = sessions.last(where: { $0.resumable }) {
+                out += "\n`warren resume` continues \(latest.id); `warren sessions show ID` prints a report.\n"
             }
-            let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
-            for row in rows {
-                let line = row.enumerated().map { i, cell in
-                    i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                }.joined(separator: "  ")
-                print(line)
-            }
-            let unreadable = sessions.filter { $0.problem != nil }
-            if !unreadable.isEmpty {
-                print("")
-                for s in unreadable { print("\(s.id): \(s.problem!)") }
-            }
-            if let latest = sessions.last(where: \.resumable) {
-                print("\n`warren resume` continues \(latest.id); `warren sessions show ID` prints a report.")
-            }
+            return out
+        }
+
+        static func row(_ s: SessionListing) -> [String] {
+            let outcome = s.stoppedAt.map { "\(s.outcome) in \($0)" } ?? s.outcome
+            let started = s.started.map { String(ReportWriter.dateTime($0).dropLast(4)) } ?? "?"
+            return [s.id, s.runbook, s.target, started, outcome, s.resumable ? "yes" : "no"]
         }
     }
 
