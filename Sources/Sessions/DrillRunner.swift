@@ -95,17 +95,18 @@ public struct DrillRunner {
         }
     }
 
-    private func options(_ r: DrillRunSpec, spec: DrillSpec) throws -> RunOptions {
+    private func options(_ r: DrillRunSpec, spec: DrillSpec, root: String) throws -> RunOptions {
         var o = RunOptions()
-        o.params = r.params
+        // "{STATE}" in a parameter: the drill's temporary state directory (e.g. reset-node's backup).
+        o.params = r.params.mapValues { $0.replacingOccurrences(of: "{STATE}", with: root) }
         o.assumeYes = r.yes
         if !r.answers.isEmpty { o.answers = try AnswerScript(text: r.answers.joined(separator: "\n"), path: spec.file) }
         return o
     }
 
     /// Lists a runbook's steps on the current cluster (changes nothing), and checks the answers' step ids.
-    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, session: SimSession) throws -> [String] {
-        var o = try options(r, spec: spec)
+    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, session: SimSession, root: String) throws -> [String] {
+        var o = try options(r, spec: spec, root: root)
         o.answers = nil
         let engine = try session.engine(source: source, options: o, console: CapturingConsole(keep: false), resume: false)
         let steps: [String]
@@ -158,9 +159,7 @@ public struct DrillRunner {
         let known = sim.nodeNames.map { $0.replacingOccurrences(of: "rabbit@", with: "") }
         func resolve(_ n: String) throws -> String {
             do { return try sim.resolve(n) } catch {
-                var m = "unknown node '\(n)'"
-                if let near = nearest(n, in: known) { m += "; did you mean '\(near)'?" }
-                throw input(spec, spec.line(of: n), m + "; the drill's cluster has: \(known.joined(separator: ", "))")
+                throw input(spec, spec.line(of: n), "unknown node '\(n)'; the drill's cluster has: \(known.joined(separator: ", "))")
             }
         }
         var faults = spec.faults
@@ -178,8 +177,8 @@ public struct DrillRunner {
         var current = sim
         for (k, r) in spec.setup.enumerated() {
             let session = try SimSession(paths: paths, id: "setup-\(k + 1)", sim: current, library: library, memoryPath: memoryPath)
-            _ = try discover(spec, r, source: setupSources[k], session: session)
-            let result = try session.run(source: setupSources[k], options: try options(r, spec: spec), console: console)
+            _ = try discover(spec, r, source: setupSources[k], session: session, root: root)
+            let result = try session.run(source: setupSources[k], options: try options(r, spec: spec, root: root), console: console)
             current = session.sim
             if let e = result.error {
                 return ["setup runbook '\(r.runbook)' did not complete: \(e.description)"]
@@ -188,7 +187,7 @@ public struct DrillRunner {
 
         // The drill's run.
         let session = try SimSession(paths: paths, id: "drill", sim: current, library: library, memoryPath: memoryPath)
-        let steps = try discover(spec, spec.run, source: mainSource, session: session)
+        let steps = try discover(spec, spec.run, source: mainSource, session: session, root: root)
         for f in faults {
             switch f.trigger {
             case .before(let id) where !steps.contains(id):
@@ -238,7 +237,7 @@ public struct DrillRunner {
         }
 
         let baseline = session.sim.invariants()
-        var result = try session.run(source: mainSource, options: try options(spec.run, spec: spec), console: console)
+        var result = try session.run(source: mainSource, options: try options(spec.run, spec: spec, root: root), console: console)
         var crashes = 0
         var resumedOnce = false
         while true {
@@ -246,14 +245,14 @@ public struct DrillRunner {
                 crashes += 1
                 if crashes > 20 { failures.append("warren crashed more than 20 times"); break }
                 console.write("\n-- warren crashed (simulated); resuming from the journal --\n")
-                result = try session.resume(source: mainSource, options: try options(spec.run, spec: spec), console: console)
+                result = try session.resume(source: mainSource, options: try options(spec.run, spec: spec, root: root), console: console)
                 continue
             }
             if result.error != nil, let r = spec.resume, let src = resumeSource, !resumedOnce {
                 resumedOnce = true
                 if case .usage? = result.error { break }
                 console.write("\n-- resuming --\n")
-                result = try session.resume(source: src, options: try options(r, spec: spec), console: console)
+                result = try session.resume(source: src, options: try options(r, spec: spec, root: root), console: console)
                 continue
             }
             break

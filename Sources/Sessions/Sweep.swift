@@ -78,7 +78,7 @@ public struct SweepReport: Sendable {
         var out = "sweep \(runbook) on \(target) (seed \(seed)): \(steps.count) steps, \(points.count) fault points x \(faults.count) faults + 1 baseline = \(runs) runs\n"
         out += "note: unsafe confirmations (#unsafe) are answered yes automatically; other confirmations yes unless refused by the sweep\n"
         out += majorityLossAllowed
-            ? "note: \(runbook) takes the cluster down on purpose: quorum queues losing their majority is not counted as a violation\n"
+            ? "note: \(runbook) takes the cluster down on purpose: quorum queues losing their majority, and a cluster not converged at the end, are not violations\n"
             : "note: a quorum queue losing its majority because of a runbook's action is a violation\n"
         out += "baseline (no fault): \(baseline.rawValue)\(baselineNote.map { " (\($0))" } ?? "")\n\n"
         let first = max(11, (points.map { $0.label.count }.max() ?? 0)) + 2
@@ -91,7 +91,8 @@ public struct SweepReport: Sendable {
             for (c, w) in zip(row, widths) { line += c.rawValue.padding(toLength: w, withPad: " ", startingAt: 0) }
             out += line.trimmingTrailing() + "\n"
         }
-        out += "\nok: completed (resumed where the fault stopped it) and converged; stop: stopped safely, resumable; VIOL: invariant broken\n"
+        out += "\nok: completed (resumed where the fault stopped it) and converged (a node killed after the runbook's last change may stay down)\n"
+        out += "stop: stopped safely, resumable; VIOL: invariant broken (listed below)\n"
         if !violations.isEmpty {
             out += "\nviolations:\n" + violations.map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
@@ -322,7 +323,7 @@ public struct Sweeper {
             }
             if result.crashed { violations.append("warren crashed again on resume") }
             let completed = result.error == nil && !result.crashed
-            if completed {
+            if completed && !allowLoss {
                 if !inv.converged {
                     // A node killed after the runbook's last change: nothing the runbook could have noticed.
                     let short = killed.map { $0 } ?? "\u{0}"
