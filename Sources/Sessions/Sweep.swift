@@ -323,8 +323,8 @@ public struct Sweeper {
             }
             if result.crashed { violations.append("warren crashed again on resume") }
             let completed = result.error == nil && !result.crashed
-            if completed && !allowLoss {
-                if !inv.converged {
+            if completed {
+                if !inv.converged && !allowLoss {
                     // A node killed after the runbook's last change: nothing the runbook could have noticed.
                     let short = killed.map { $0 } ?? "\u{0}"
                     let onlyKilled = killed != nil && changesAfterKill == 0 && inv.convergenceProblems.allSatisfy { $0.hasPrefix(short + " ") }
