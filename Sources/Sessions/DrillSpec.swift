@@ -168,9 +168,11 @@ public final class DrillSpec {
         }
         let returned: [LuaValue]
         do {
-            returned = try lua.execute(source, chunkName: "@" + (file as NSString).lastPathComponent)
+            returned = try lua.execute(source, chunkName: (file as NSString).lastPathComponent)
         } catch let e as LuaError {
-            if case .syntax(_, let line, let message, _) = e {
+            if case .syntax(_, let line, var message, _) = e {
+                // "name.lua:3: '}' expected" -> "'}' expected" (the file and line are named already)
+                if let line, let r = message.range(of: ":\(line): ") { message = String(message[r.upperBound...]) }
                 throw DrillInputError(file: file, line: line, "the drill does not compile: \(message)")
             }
             throw DrillInputError(file: file, line: luaLine(e.description), "the drill failed while loading: \(e.description)")
