@@ -2,16 +2,19 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: warren-bench lua|engine|simulator|sweep|rabbitmq [options]\n"
 guard let suite = arguments.first else {
-    FileHandle.standardError.write("usage: warren-bench lua|engine|simulator|rabbitmq [options]\n".data(using: .utf8)!)
+    FileHandle.standardError.write(usage.data(using: .utf8)!)
     exit(2)
 }
+let rest = Array(arguments.dropFirst())
 switch suite {
-case "simulator": simulatorBenchmarks(Array(arguments.dropFirst()))
-case "rabbitmq": rabbitmqBenchmarks(Array(arguments.dropFirst()))
-case "lua": luaBenchmarks(Array(arguments.dropFirst()))
-case "engine": engineBenchmarks(Array(arguments.dropFirst()))
+case "lua": luaBenchmarks(rest)
+case "engine": engineBenchmarks(rest)
+case "simulator": simulatorBenchmarks(rest)
+case "sweep": sweepBenchmarks(rest)
+case "rabbitmq": rabbitmqBenchmarks(rest)
 default:
-    FileHandle.standardError.write("unknown suite '\(suite)'\n".data(using: .utf8)!)
+    FileHandle.standardError.write("unknown suite '\(suite)'\n\(usage)".data(using: .utf8)!)
     exit(2)
 }

@@ -1,0 +1,437 @@
+import Cluster
+import Foundation
+import Lua
+import Runbook
+import Simulator
+
+/// How one drill went.
+public struct DrillOutcome: Sendable {
+    public var name: String
+    public var file: String
+    /// Empty when the drill passed.
+    public var failures: [String] = []
+    /// The drill could not be run as written (exit 2).
+    public var inputError: DrillInputError?
+    public var seconds: Double = 0
+    /// What the runs showed, for --verbose and JUnit.
+    public var log = ""
+
+    public var passed: Bool { failures.isEmpty && inputError == nil }
+
+    /// `PASS name (0.12s)` or `FAIL name: reason`.
+    public var line: String {
+        if let inputError { return "FAIL \(name): \(inputError.description)" }
+        if passed { return "PASS \(name) (\(String(format: "%.2f", seconds))s)" }
+        return "FAIL \(name): \(failures.joined(separator: "; "))"
+    }
+}
+
+/// Runs drills (see drills/README.md): each in its own temporary state directory, with its own
+/// journal, memory and saved simulator state, so a crash and resume work as they do for real.
+public struct DrillRunner {
+    public var library: RunbookLibrary
+    public init(library: RunbookLibrary) { self.library = library }
+
+    /// The drill files named: files as given, directories as every `*.lua` in them, sorted.
+    public static func files(_ arguments: [String]) throws -> [String] {
+        var out: [String] = []
+        for a in arguments {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: a, isDirectory: &isDir) else {
+                throw DrillInputError(file: a, line: nil, "no such drill file or directory")
+            }
+            if isDir.boolValue {
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: a)) ?? []).filter { $0.hasSuffix(".lua") }.sorted()
+                out += names.map { (a as NSString).appendingPathComponent($0) }
+            } else {
+                out.append(a)
+            }
+        }
+        return out
+    }
+
+    public func run(file: String) -> DrillOutcome {
+        let started = Date()
+        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        do {
+            let spec = try DrillSpec.load(path: file)
+            return run(spec)
+        } catch let e as DrillInputError {
+            return DrillOutcome(name: name, file: file, inputError: e, seconds: Date().timeIntervalSince(started))
+        } catch {
+            return DrillOutcome(name: name, file: file, inputError: DrillInputError(file: file, line: nil, "\(error)"),
+                                seconds: Date().timeIntervalSince(started))
+        }
+    }
+
+    public func run(_ spec: DrillSpec) -> DrillOutcome {
+        let started = Date()
+        var outcome = DrillOutcome(name: spec.name, file: spec.file)
+        let console = CapturingConsole()
+        var root: String?
+        do {
+            root = try makeScratchDirectory("warren-drill")
+            outcome.failures = try execute(spec, root: root!, console: console)
+        } catch let e as DrillInputError {
+            outcome.inputError = e
+        } catch {
+            outcome.failures = ["\(error)"]
+        }
+        if let root { try? FileManager.default.removeItem(atPath: root) }
+        outcome.log = console.text
+        outcome.seconds = Date().timeIntervalSince(started)
+        return outcome
+    }
+
+    private func input(_ spec: DrillSpec, _ line: Int?, _ message: String) -> DrillInputError {
+        DrillInputError(file: spec.file, line: line, message)
+    }
+
+    private func find(_ spec: DrillSpec, _ r: DrillRunSpec) throws -> RunbookSource {
+        do {
+            return try library.find(r.runbook)
+        } catch {
+            throw input(spec, r.line, "\(error)")
+        }
+    }
+
+    private func options(_ r: DrillRunSpec, spec: DrillSpec, root: String) throws -> RunOptions {
+        var o = RunOptions()
+        // "{STATE}" in a parameter: the drill's temporary state directory (e.g. reset-node's backup).
+        o.params = r.params.mapValues { $0.replacingOccurrences(of: "{STATE}", with: root) }
+        o.assumeYes = r.yes
+        if !r.answers.isEmpty { o.answers = try AnswerScript(text: r.answers.joined(separator: "\n"), path: spec.file) }
+        return o
+    }
+
+    /// Lists a runbook's steps on the current cluster (changes nothing), and checks the answers' step ids.
+    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, session: SimSession, root: String) throws -> [String] {
+        var o = try options(r, spec: spec, root: root)
+        o.answers = nil
+        let engine = try session.engine(source: source, options: o, console: CapturingConsole(keep: false), resume: false)
+        let steps: [String]
+        do {
+            steps = try engine.discover().steps.map(\.id)
+        } catch let e as RunbookError {
+            throw input(spec, r.line, "runbook '\(r.runbook)': \(e.description)")
+        }
+        for a in r.answers {
+            guard let colon = a.firstIndex(of: ":") else { continue }
+            var key = a[..<colon].trimmingCharacters(in: .whitespaces)
+            if key.hasSuffix("#unsafe") { key = String(key.dropLast(7)) }
+            if !steps.contains(key) {
+                throw input(spec, spec.line(of: key), unknownStep(key, runbook: r.runbook, steps: steps, what: "an answer"))
+            }
+        }
+        return steps
+    }
+
+    private func unknownStep(_ id: String, runbook: String, steps: [String], what: String) -> String {
+        var m = "\(what) names the step '\(id)', which runbook '\(runbook)' does not have"
+        if let near = nearest(id, in: steps) { m += "; did you mean '\(near)'?" }
+        return m + "; its steps are: \(steps.joined(separator: ", "))"
+    }
+
+    private func execute(_ spec: DrillSpec, root: String, console: CapturingConsole) throws -> [String] {
+        let paths = StatePaths(root: root)
+        let memoryPath = paths.memory + "/sim-drill.json"
+        let mainSource = try find(spec, spec.run)
+        let setupSources = try spec.setup.map { try find(spec, $0) }
+        let resumeSource = try spec.resume.map { try find(spec, $0) }
+
+        // The cluster.
+        let sim = Simulator(nodes: spec.nodes, seed: spec.seed, clusterName: "sim", partitionHandling: spec.partitionHandling,
+                            formed: spec.formed, spares: spec.spares)
+        do {
+            if spec.demo { try sim.declareDemoSet() }
+        } catch {
+            throw input(spec, DrillSpec.line(ofKey: "demo", in: spec.source), "cannot declare the demo queues: \(error)")
+        }
+        for (q, messages) in spec.queues {
+            do {
+                try sim.declareQueue(q)
+                if messages > 0 { try sim.publish(queue: q.name, count: messages) }
+            } catch {
+                throw input(spec, spec.line(of: q.name), "cannot declare queue '\(q.name)': \(error)")
+            }
+        }
+        // Nodes named by faults.
+        let known = sim.nodeNames.map { $0.replacingOccurrences(of: "rabbit@", with: "") }
+        func resolve(_ n: String) throws -> String {
+            do { return try sim.resolve(n) } catch {
+                throw input(spec, spec.line(of: n), "unknown node '\(n)'; the drill's cluster has: \(known.joined(separator: ", "))")
+            }
+        }
+        var faults = spec.faults
+        for i in faults.indices {
+            for n in faults[i].fault.nodes { _ = try resolve(n) }
+            if case .after(let p, let n?, let s, let nth) = faults[i].trigger {
+                faults[i].trigger = .after(primitive: p, node: try resolve(n), step: s, nth: nth)
+            }
+            if case .start = faults[i].trigger, case .crash = faults[i].fault {
+                throw input(spec, faults[i].line, "a crash at = \"start\" would stop nothing: schedule it before a step or after a primitive")
+            }
+        }
+
+        // Setup runs, on the same cluster and memory.
+        var current = sim
+        for (k, r) in spec.setup.enumerated() {
+            let session = try SimSession(paths: paths, id: "setup-\(k + 1)", sim: current, library: library, memoryPath: memoryPath)
+            _ = try discover(spec, r, source: setupSources[k], session: session, root: root)
+            let result = try session.run(source: setupSources[k], options: try options(r, spec: spec, root: root), console: console)
+            current = session.sim
+            if let e = result.error {
+                return ["setup runbook '\(r.runbook)' did not complete: \(e.description)"]
+            }
+        }
+
+        // The drill's run.
+        let session = try SimSession(paths: paths, id: "drill", sim: current, library: library, memoryPath: memoryPath)
+        let steps = try discover(spec, spec.run, source: mainSource, session: session, root: root)
+        for f in faults {
+            switch f.trigger {
+            case .before(let id) where !steps.contains(id):
+                throw input(spec, spec.line(of: id) ?? f.line, unknownStep(id, runbook: spec.run.runbook, steps: steps, what: "a fault"))
+            case .after(_, _, let s?, _) where !steps.contains(s):
+                throw input(spec, spec.line(of: s) ?? f.line, unknownStep(s, runbook: spec.run.runbook, steps: steps, what: "a fault"))
+            default: break
+            }
+        }
+        if let s = spec.expect.stoppedAt, !steps.contains(s) {
+            throw input(spec, spec.line(of: s), unknownStep(s, runbook: spec.run.runbook, steps: steps, what: "expect.stopped_at"))
+        }
+
+        var fired = Set<Int>()
+        var counts = [Int: Int]()
+        var currentStep: String?
+        var failures: [String] = []
+        func fire(_ i: Int) -> Bool {
+            fired.insert(i)
+            if case .crash = faults[i].fault { return true }
+            do { try faults[i].fault.apply(to: session.sim) } catch {
+                failures.append("fault '\(faults[i].fault)' (line \(faults[i].line ?? 0)) could not be injected: \(error)")
+            }
+            return false
+        }
+        for i in faults.indices { if case .start = faults[i].trigger { _ = fire(i) } }
+        try session.save()
+        session.beforeStep = { id in
+            currentStep = id
+            var crash = false
+            for i in faults.indices where !fired.contains(i) {
+                if case .before(id) = faults[i].trigger { crash = fire(i) || crash }
+            }
+            return crash
+        }
+        session.afterPrimitive = { call in
+            var crash = false
+            for i in faults.indices where !fired.contains(i) {
+                guard case .after(let p, let n, let s, let nth) = faults[i].trigger else { continue }
+                if let p, p != call.name { continue }
+                if let n, n != call.node { continue }
+                if let s, s != currentStep { continue }
+                counts[i, default: 0] += 1
+                if counts[i]! == nth { crash = fire(i) || crash }
+            }
+            return crash
+        }
+
+        let baseline = session.sim.invariants()
+        var result = try session.run(source: mainSource, options: try options(spec.run, spec: spec, root: root), console: console)
+        var crashes = 0
+        var resumedOnce = false
+        while true {
+            if result.crashed {
+                crashes += 1
+                if crashes > 20 { failures.append("warren crashed more than 20 times"); break }
+                console.write("\n-- warren crashed (simulated); resuming from the journal --\n")
+                result = try session.resume(source: mainSource, options: try options(spec.run, spec: spec, root: root), console: console)
+                continue
+            }
+            if result.error != nil, let r = spec.resume, let src = resumeSource, !resumedOnce {
+                resumedOnce = true
+                if case .usage? = result.error { break }
+                console.write("\n-- resuming --\n")
+                result = try session.resume(source: src, options: try options(r, spec: spec, root: root), console: console)
+                continue
+            }
+            break
+        }
+
+        // Expectations.
+        let completed = result.error == nil && !result.crashed
+        let stoppedAt = completed ? nil : session.stoppedAt
+        let errorText = result.error?.description ?? ""
+        let how = completed ? "it completed" : "it stopped\(stoppedAt.map { " at step '\($0)'" } ?? ""): \(errorText)"
+        if case .usage? = result.error {
+            throw input(spec, spec.run.line, "runbook '\(spec.run.runbook)': \(errorText)")
+        }
+        if spec.expect.completed == true && !completed { failures.append("expected the run to complete, but \(how)") }
+        if spec.expect.completed == false && completed { failures.append("expected the run not to complete, but it completed") }
+        if let want = spec.expect.stoppedAt {
+            if completed {
+                failures.append("expected the run to stop at step '\(want)', but it completed")
+            } else if stoppedAt != want {
+                failures.append("expected the run to stop at step '\(want)', but \(how)")
+            }
+        }
+        if let want = spec.expect.error, !errorText.lowercased().contains(want.lowercased()) {
+            failures.append(completed ? "expected an error mentioning '\(want)', but the run completed"
+                                      : "expected the error to mention '\(want)', got: \(errorText)")
+        }
+        let entries = session.journal
+        if let want = spec.expect.resumable {
+            let resumable = !entries.isEmpty && SessionSummary(entries: entries).resumable
+            if resumable != want { failures.append(want ? "expected the session to be resumable, it is not" : "expected the session to be finished, it is resumable") }
+        }
+        let twice = session.stepsDoneTwice
+        if !twice.isEmpty { failures.append("step(s) done more than once: \(twice.joined(separator: ", "))") }
+        let inv = session.sim.invariants()
+        if spec.expect.invariants {
+            let before = Set(baseline.majorityLosses.map(\.queue))
+            let losses = inv.majorityLosses.filter { !before.contains($0.queue) }
+            if !spec.expect.majorityLossOk && !losses.isEmpty {
+                failures.append("invariant broken: quorum queue(s) lost their majority: " +
+                                losses.map { "\($0.queue) (\(RunbookEngine.duration($0.seconds)))" }.joined(separator: ", "))
+            }
+            let lost = inv.lostMessages.filter { $0.value > (baseline.lostMessages[$0.key] ?? 0) }
+            if !lost.isEmpty {
+                failures.append("invariant broken: confirmed messages lost: " + lost.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+            }
+        }
+        if let want = spec.expect.converged, inv.converged != want {
+            failures.append(want ? "expected the cluster to converge, but: \(inv.convergenceProblems.joined(separator: "; "))"
+                                 : "expected the cluster not to converge, but it did")
+        }
+        for i in faults.indices where !fired.contains(i) {
+            failures.append("the fault '\(faults[i].fault)' (line \(faults[i].line.map(String.init) ?? "?")) never fired: its step or primitive was not reached")
+        }
+        if let check = spec.check {
+            let state = DrillState.table(sim: session.sim, invariants: inv, completed: completed, stoppedAt: stoppedAt,
+                                         error: result.error?.description, journal: entries)
+            do {
+                let r = try check.call([state])
+                let ok: Bool
+                switch r.first {
+                case .bool(let b)?: ok = b
+                case nil, .nil?: ok = false
+                default: ok = true
+                }
+                if !ok {
+                    let why = r.count > 1 ? spec.lua.plainString(r[1]) : "check(state) returned \(r.first.map { spec.lua.plainString($0) } ?? "nothing")"
+                    failures.append("check failed: \(why)")
+                }
+            } catch {
+                failures.append("check raised an error: \(error)")
+            }
+        }
+        return failures
+    }
+}
+
+/// The table a drill's `check(state)` receives.
+enum DrillState {
+    static func strings(_ list: [String]) -> LuaValue { .array(list.map { .string($0) }) }
+
+    static func table(sim: Simulator, invariants inv: InvariantReport, completed: Bool, stoppedAt: String?, error: String?,
+                      journal: [JournalEntry]) -> LuaValue {
+        var status: [String: LuaValue] = [:]
+        var nodes: [String: LuaValue] = [:]
+        if let s = try? sim.status() {
+            var nodeList: [LuaValue] = []
+            for n in s.nodes {
+                let t = LuaValue.map([
+                    "name": .string(n.name), "state": .string(n.state.rawValue), "maintenance": .bool(n.underMaintenance),
+                    "members": strings(n.members), "alarms": strings(n.alarms), "partitions": strings(n.partitions),
+                    "replicas": .int(Int64(n.replicas)), "leaders": .int(Int64(n.leaders)),
+                ])
+                nodeList.append(t)
+                nodes[n.name] = t
+                nodes[n.name.replacingOccurrences(of: "rabbit@", with: "")] = t
+            }
+            status = [
+                "cluster_name": .string(s.clusterName), "members": strings(s.members), "running": strings(s.running),
+                "partitions": .map(s.partitions.mapValues { strings($0) }), "alarms": .map(s.alarms.mapValues { strings($0) }),
+                "maintenance": strings(s.maintenance), "healthy": .bool(s.healthy), "nodes": .array(nodeList),
+            ]
+        }
+        var queues: [String: LuaValue] = [:]
+        for q in (try? sim.queues(type: nil)) ?? [] {
+            queues[q.name] = .map([
+                "name": .string(q.name), "type": .string(q.type.rawValue), "leader": q.leader.map { .string($0) } ?? .nil,
+                "members": strings(q.members), "online": strings(q.online), "messages": .int(Int64(q.messages)),
+                "available": .bool(q.available), "durable": .bool(q.durable),
+            ])
+        }
+        let invariants = LuaValue.map([
+            "ok": .bool(inv.majorityLosses.isEmpty && inv.lostMessages.isEmpty),
+            "majority_losses": .array(inv.majorityLosses.map { .map(["queue": .string($0.queue), "seconds": .double($0.seconds)]) }),
+            "lost_messages": .map(inv.lostMessages.mapValues { .int(Int64($0)) }),
+            "converged": .bool(inv.converged),
+            "problems": strings(inv.convergenceProblems),
+        ])
+        var notes: [String: LuaValue] = [:]
+        for e in journal where e.kind == .note { if let k = e.key { notes[k] = .string(e.value ?? "") } }
+        let primitives = journal.filter { $0.kind == .primitive && $0.phase == "result" && !($0.primitive ?? "").hasPrefix("gate.") }
+            .map { "\($0.primitive ?? "") \($0.node ?? "")".trimmingCharacters(in: .whitespaces) }
+        return .map([
+            "completed": .bool(completed),
+            "stopped_at": stoppedAt.map { .string($0) } ?? .nil,
+            "error": error.map { .string($0) } ?? .nil,
+            "status": .map(status),
+            "nodes": .map(nodes),
+            "queues": .map(queues),
+            "invariants": invariants,
+            "steps_done": strings(journal.filter { $0.kind == .stepDone }.compactMap(\.step)),
+            "primitives": strings(primitives),
+            "notes": .map(notes),
+            "events": strings(sim.eventLog),
+        ])
+    }
+}
+
+/// JUnit XML for CI.
+public enum DrillJUnit {
+    public static func render(_ outcomes: [DrillOutcome], suite: String = "warren drills") -> String {
+        func esc(_ s: String) -> String {
+            var out = ""
+            for ch in s.unicodeScalars {
+                switch ch {
+                case "&": out += "&amp;"
+                case "<": out += "&lt;"
+                case ">": out += "&gt;"
+                case "\"": out += "&quot;"
+                case "'": out += "&apos;"
+                default:
+                    if ch.value < 0x20 && ch != "\n" && ch != "\t" && ch != "\r" { continue }
+                    out.unicodeScalars.append(ch)
+                }
+            }
+            return out
+        }
+        let failures = outcomes.filter { !$0.passed && $0.inputError == nil }.count
+        let errors = outcomes.filter { $0.inputError != nil }.count
+        let total = outcomes.reduce(0) { $0 + $1.seconds }
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites tests=\"\(outcomes.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
+        x += "  <testsuite name=\"\(esc(suite))\" tests=\"\(outcomes.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
+        for o in outcomes {
+            x += "    <testcase classname=\"drills\" name=\"\(esc(o.name))\" file=\"\(esc(o.file))\" time=\"\(String(format: "%.3f", o.seconds))\""
+            if o.passed {
+                x += "/>\n"
+                continue
+            }
+            x += ">\n"
+            if let e = o.inputError {
+                x += "      <error message=\"\(esc(e.description))\" type=\"input\"/>\n"
+            } else {
+                x += "      <failure message=\"\(esc(o.failures.joined(separator: "; ")))\" type=\"expectation\">\(esc(o.failures.joined(separator: "\n")))</failure>\n"
+                let tail = o.log.split(separator: "\n").suffix(60).joined(separator: "\n")
+                x += "      <system-out>\(esc(tail))</system-out>\n"
+            }
+            x += "    </testcase>\n"
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+}
