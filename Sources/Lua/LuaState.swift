@@ -102,6 +102,9 @@ public final class LuaState {
         objects.removeAll()
     }
 
+    /// Swift objects currently referenced from Lua userdata (freed by Lua's garbage collector).
+    var liveObjectCount: Int { objects.count }
+
     /// Bytes currently allocated by the state.
     public var memoryInUse: Int { L == nil ? 0 : Int(limits.pointee.used) }
 

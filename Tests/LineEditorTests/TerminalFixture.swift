@@ -49,7 +49,15 @@ final class TerminalFixture {
         sendBytes(bytes)
     }
 
+    /// Types raw bytes, once the editor has the terminal in its editing mode: bytes typed while
+    /// the line discipline is still canonical would be cooked by the kernel (^D as end-of-file).
     func sendBytes(_ bytes: [UInt8]) {
+        let deadline = Date().addingTimeInterval(5)
+        var mode = termios()
+        while tcgetattr(slave, &mode) == 0 && mode.c_lflag & tcflag_t(ICANON) != 0 && Date() < deadline {
+            var pollNothing = pollfd(fd: -1, events: 0, revents: 0)
+            _ = poll(&pollNothing, 0, 1)  // yield 1 ms between checks of the terminal mode
+        }
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
