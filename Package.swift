@@ -39,7 +39,7 @@ let package = Package(
 
         // Benchmarks (bench/README.md)
         .executableTarget(name: "warren-bench",
-                          dependencies: ["Simulator", "RabbitMQ", "Runbook", "Sessions", "Lua", "Cluster"],
+                          dependencies: ["Simulator", "RabbitMQ", "Runbook", "Sessions", "Lua", "Cluster", "WarrenCLI"],
                           path: "bench/Sources/warren-bench"),
 
         // Tests

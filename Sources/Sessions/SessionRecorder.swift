@@ -155,9 +155,10 @@ public final class SessionRecorder: @unchecked Sendable {
 
     /// How many trailing scalars might still turn into something to redact.
     private func holdLength(_ text: String) -> Int {
-        let scalars = Array(text.unicodeScalars)
         var hold = 0
-        for secret in redactorValue.secrets {
+        let secrets = redactorValue.secrets
+        let scalars = secrets.isEmpty ? [] : Array(text.unicodeScalars)
+        for secret in secrets {
             let s = Array(secret.unicodeScalars)
             var k = min(s.count - 1, scalars.count)
             while k > hold {
@@ -165,7 +166,8 @@ public final class SessionRecorder: @unchecked Sendable {
                 k -= 1
             }
         }
-        if let r = text.range(of: "authorization", options: [.caseInsensitive, .backwards]),
+        if text.utf8.count >= 13, text.lowercased().contains("authorization"),
+           let r = text.range(of: "authorization", options: [.caseInsensitive, .backwards]),
            !text[r.upperBound...].contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             // An unfinished header line: its value may continue in the next chunk. Past the cap
             // it is written as it is (the redactor already masked what is there).
@@ -189,12 +191,19 @@ public final class SessionRecorder: @unchecked Sendable {
 
     private func writeEvent(_ type: String, _ data: String) {
         let t = max(0, clock() - start) + offset
-        let line = "[" + String(format: "%.6f", t) + ", " + Self.jsonString(type) + ", " + Self.jsonString(data) + "]\n"
+        let line = "[" + Self.seconds(t) + ", " + Self.jsonString(type) + ", " + Self.jsonString(data) + "]\n"
         if !writeAll(line) {
             writeError = "\(path): recording stopped: \(String(cString: strerror(errno)))"
             Foundation.close(fd)
             fd = -1
         }
+    }
+
+    /// Seconds with six decimals (`12.345678`), without going through `String(format:)`.
+    static func seconds(_ t: Double) -> String {
+        let micros = Int64((t * 1_000_000).rounded())
+        let fraction = String(micros % 1_000_000)
+        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
     /// One line, one `write(2)` (looping only on a short write or `EINTR`).

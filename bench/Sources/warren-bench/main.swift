@@ -2,7 +2,7 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let usage = "usage: warren-bench lua|engine|simulator|sweep|rabbitmq [options]\n"
+let usage = "usage: warren-bench lua|engine|recording|simulator|view|sweep|rabbitmq [options]\n"
 guard let suite = arguments.first else {
     FileHandle.standardError.write(usage.data(using: .utf8)!)
     exit(2)
@@ -11,7 +11,9 @@ let rest = Array(arguments.dropFirst())
 switch suite {
 case "lua": luaBenchmarks(rest)
 case "engine": engineBenchmarks(rest)
+case "recording": recordingBenchmarks(rest)
 case "simulator": simulatorBenchmarks(rest)
+case "view": viewBenchmarks(rest)
 case "sweep": sweepBenchmarks(rest)
 case "rabbitmq": rabbitmqBenchmarks(rest)
 default:
