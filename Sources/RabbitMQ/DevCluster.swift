@@ -71,7 +71,8 @@ public enum DevCluster {
     /// Starts `nodes` nodes, clusters them, writes `D/inventory.yaml`; returns the manifest.
     @discardableResult
     public static func up(nodes: Int, spares: Int = 0, dir: String, basePort: Int = defaultBasePort,
-                          cliPath: String = defaultCLIPath, log: (String) -> Void = { _ in }) throws -> Manifest {
+                          cliPath: String = defaultCLIPath, log: (String) -> Void = { _ in },
+                          onCommand: ((CommandRecord) -> Void)? = nil) throws -> Manifest {
         guard nodes >= 1, nodes <= 9, spares >= 0, nodes + spares <= 9 else {
             throw Failure("--nodes must be 1-9 and --nodes + --spares at most 9 (got \(nodes) + \(spares))")
         }
@@ -113,6 +114,7 @@ public enum DevCluster {
 
         let backend = RabbitMQBackend(inventory: try Inventory.load(path: manifest.inventoryPath))
         backend.verifyClusterName = false
+        backend.onCommand = onCommand
         do {
             let members = list.filter { !$0.spare }.map(\.name)
             for n in members {
@@ -143,7 +145,6 @@ public enum DevCluster {
             try backend.startApp(n)
         }
         try backend.cliChecked("rabbitmqctl", node: seed, ["set_cluster_name", clusterName])
-        for n in members { try backend.awaitRunning(n, timeout: 120) }
     }
 
     static func writeFiles(_ m: Manifest) throws {

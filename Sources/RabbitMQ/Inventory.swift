@@ -223,7 +223,7 @@ private struct Validator {
 
     mutating func string(_ node: Yams.Node?, _ key: String, required: Bool, parent: Yams.Node?, fix: String) -> String? {
         guard let node = node else {
-            if required { problem(parent, key, "missing required key '\(key)'", fix) }
+            if required { problem(parent, key, "missing required key '\(key.split(separator: ".").last ?? "")'", fix) }
             return nil
         }
         guard let s = node.scalar?.string, !s.trimmingCharacters(in: .whitespaces).isEmpty else {

@@ -42,7 +42,7 @@ final class ManagementClient {
         self.credentials = credentials
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = timeout
-        config.timeoutIntervalForResource = timeout
+        config.timeoutIntervalForResource = 600  // each request carries its own time box
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
         config.httpMaximumConnectionsPerHost = 4
         session = URLSession(configuration: config)

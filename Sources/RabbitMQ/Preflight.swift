@@ -47,7 +47,7 @@ extension RabbitMQBackend {
                 checks.append(.init(name: "cookie \(n.name)", outcome: same ? .pass : .fail,
                                     detail: same ? "the node's cookie hash matches \(cookiePath)"
                                                  : "the node's cookie hash differs from \(cookiePath)'s; copy the nodes' cookie there (values not shown)"))
-            } else if r.combined.lowercased().contains("cookie") {
+            } else if RabbitMQBackend.isCookieMismatch(cli("rabbitmqctl", node: n.name, ["cluster_status"], timeout: 30).combined) {
                 checks.append(.init(name: "cookie \(n.name)", outcome: .fail,
                                     detail: "the CLI cannot authenticate to \(n.name): its cookie (\(cookiePath)) differs from the node's (values not shown)"))
             } else {

@@ -112,7 +112,7 @@ public final class RabbitMQBackend: Backend {
         }
         var message = cleanCLIMessage(r.combined)
         if message.isEmpty { message = "`\(what)` failed with exit code \(r.exitCode)" }
-        if message.lowercased().contains("cookie") {
+        if Self.isCookieMismatch(r.combined) {
             message += "\nThe CLI tools read the Erlang cookie from \(inventory.effectiveCookieFile) (HOME=\(cliEnvironment(for: node)["HOME"] ?? "?")); "
                 + "it must hold the same cookie as the nodes. Its value is not shown."
         }
@@ -120,13 +120,33 @@ public final class RabbitMQBackend: Backend {
         return ClusterError(code, redactor.redact(message), node: node)
     }
 
-    /// The CLI's message without the usage text and the "Arguments given" noise.
+    /// Whether the CLI reached the node's port but was refused: a cookie mismatch.
+    static func isCookieMismatch(_ output: String) -> Bool {
+        output.contains("Erlang distribution failed") || output.contains("check if the Erlang cookie is identical")
+    }
+
+    /// Whether the CLI could not reach the node at all (VM down, host unreachable, cookie).
+    static func isUnreachable(_ output: String) -> Bool {
+        output.contains("DIAGNOSTICS") || output.contains("Failed to connect and authenticate")
+    }
+
+    /// The CLI's message without the usage text and the "Arguments given" noise; for a node that
+    /// cannot be reached, the first line and the diagnostics about that node only.
     func cleanCLIMessage(_ text: String) -> String {
+        let all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let d = all.firstIndex(of: "DIAGNOSTICS") {
+            let first = all.first { $0.hasPrefix("Error") } ?? all[0]
+            let end = all[d...].firstIndex { $0.hasPrefix("Current node details") } ?? all.endIndex
+            let details = all[d..<end].filter { $0.hasPrefix("  *") || $0.hasPrefix("   ") }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.contains("see the CLI, clustering and networking guides") && !$0.contains("TLS") }
+            return ([first.replacingOccurrences(of: " Please see diagnostics information and suggestions below.", with: "")] + details)
+                .joined(separator: "\n")
+        }
         var lines: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let l = String(line)
-            if l.contains("Usage") || l.hasPrefix("\u{1B}[1mUsage") { break }
-            if l.hasPrefix("Arguments given") { continue }
+        for l in all {
+            if l.contains("Usage") { break }
+            if l.hasPrefix("Arguments given") || l.hasPrefix("\t-n ") { continue }
             lines.append(l)
         }
         let joined = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -135,12 +155,17 @@ public final class RabbitMQBackend: Backend {
     }
 
     func decode(_ r: ProcessResult) throws -> Any {
-        // The JSON formatter may print log lines before the document.
-        let text = r.stdout
-        if let d = text.data(using: .utf8), let j = try? JSONSerialization.jsonObject(with: d, options: [.fragmentsAllowed]) { return j }
-        if let i = text.firstIndex(where: { $0 == "{" || $0 == "[" }),
-           let d = String(text[i...]).data(using: .utf8), let j = try? JSONSerialization.jsonObject(with: d) { return j }
-        throw ClusterError(.software, "could not parse the CLI's JSON output: \(redactor.redact(String(text.prefix(300))))")
+        // The JSON document may be preceded by log or error lines, and some commands print it on
+        // standard error when they fail: try the whole text, then from each line that opens one.
+        for text in [r.stdout, r.stderr] {
+            if let j = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
+               j is [Any] || j is [String: Any] { return j }
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                guard line.first == "{" || line.first == "[" else { continue }
+                if let j = try? JSONSerialization.jsonObject(with: Data(text[line.startIndex...].utf8)) { return j }
+            }
+        }
+        throw ClusterError(.software, "could not parse the CLI's JSON output: \(redactor.redact(String(r.combined.prefix(300))))")
     }
 
     /// Runs a read on the first node whose VM answers; exit 69/78 (down, cookie) moves on to the next.
@@ -295,16 +320,15 @@ public final class RabbitMQBackend: Backend {
         return try rawStatusCLI()
     }
 
-    /// State of a node that is not among the running members.
+    /// State of a node that is not among the running members (one `check_running`, plus
+    /// `is_booting` when the VM answers but the app does not run).
     func probeState(_ node: String) -> NodeState {
-        let r = cli("rabbitmq-diagnostics", node: node, ["ping"], timeout: 30)
-        if r.exitCode == 0 {
-            // The VM answers; `check_running` tells a stopped app from one that is still booting.
-            let c = cli("rabbitmq-diagnostics", node: node, ["check_running"], timeout: 30)
-            if c.exitCode == 0 { return .running }
-            return c.combined.lowercased().contains("boot") ? .booting : .appStopped
-        }
-        return r.combined.lowercased().contains("cookie") && r.combined.contains("distribution failed") ? .unreachable : .stopped
+        let r = cli("rabbitmq-diagnostics", node: node, ["check_running"], timeout: 30)
+        if r.exitCode == 0 { return .running }
+        if Self.isCookieMismatch(r.combined) { return .unreachable }
+        if Self.isUnreachable(r.combined) || r.timedOut { return .stopped }
+        let b = cli("rabbitmq-diagnostics", node: node, ["is_booting", "-q"], timeout: 30)
+        return b.stdout.contains("true") ? .booting : .appStopped
     }
 
     func buildStatus(_ s: RawStatus) -> ClusterStatus {

@@ -33,12 +33,17 @@ struct DevclusterCommand: ParsableCommand {
         @Option(name: .long, help: "Spare nodes written to the inventory (spare: true), not started or clustered.") var spares: Int = 0
         @Option(name: .long, help: "Base port (node K: AMQP base+K, management base+10000+K, distribution base+20000+K).")
         var basePort: Int = DevCluster.defaultBasePort
+        @Flag(name: .long, help: "Print every command run, with its exit code and duration.") var verbose = false
         @OptionGroup var dir: DirOption
 
         func run() throws {
             let start = Date()
+            let verbose = self.verbose
             do {
-                let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort) { print($0) }
+                let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort, log: { print($0) },
+                                          onCommand: { r in
+                    if verbose { print(String(format: "  [%d %.2fs] %@", r.exitCode, r.duration, r.argv.joined(separator: " "))) }
+                })
                 print(String(format: "up in %.1f s: %@", Date().timeIntervalSince(start), m.inventoryPath))
             } catch {
                 throw DevclusterCommand.fail(error)
