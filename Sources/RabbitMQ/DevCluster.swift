@@ -10,7 +10,8 @@ import Foundation
 /// D/.erlang.cookie       generated, mode 600; D is the HOME of the nodes and the CLI tools
 /// D/nodeK/               env.sh, start.sh, stop.sh, rabbitmq.conf, enabled_plugins, mnesia/, log/, pid
 /// ```
-/// Node K (1-based) is `rabbitK@localhost` with AMQP port base+K, management 10000+base+K,
+/// Node K (1-based) is `rabbitK@localhost` (`--prefix` changes `rabbit`, so that devclusters in
+/// different directories can run side by side) with AMQP port base+K, management 10000+base+K,
 /// distribution 20000+base+K (base 5700 by default: 5701, 15701, 25701 for node 1), all bound to
 /// 127.0.0.1, so a package-installed default node (5672/15672/25672) never collides.
 /// Spares (`--spares K`) are written to the inventory with `spare: true` but neither started nor
@@ -70,7 +71,7 @@ public enum DevCluster {
 
     /// Starts `nodes` nodes, clusters them, writes `D/inventory.yaml`; returns the manifest.
     @discardableResult
-    public static func up(nodes: Int, spares: Int = 0, dir: String, basePort: Int = defaultBasePort,
+    public static func up(nodes: Int, spares: Int = 0, dir: String, basePort: Int = defaultBasePort, prefix: String = "rabbit",
                           cliPath: String = defaultCLIPath, log: (String) -> Void = { _ in },
                           onCommand: ((CommandRecord) -> Void)? = nil) throws -> Manifest {
         guard nodes >= 1, nodes <= 9, spares >= 0, nodes + spares <= 9 else {
@@ -78,6 +79,9 @@ public enum DevCluster {
         }
         guard basePort >= 1024, basePort + 20000 + nodes + spares < 65536 else {
             throw Failure("--base-port must be between 1024 and \(65535 - 20000 - nodes - spares)")
+        }
+        guard !prefix.isEmpty, prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            throw Failure("--prefix must be letters, digits, '-' or '_' (got '\(prefix)')")
         }
         try checkInstalled(cliPath: cliPath)
         let dir = URL(fileURLWithPath: dir).standardizedFileURL.path
@@ -93,7 +97,7 @@ public enum DevCluster {
         }
         var list: [Node] = []
         for k in 1...(nodes + spares) {
-            list.append(Node(index: k, name: "rabbit\(k)@localhost", amqpPort: basePort + k, managementPort: basePort + 10000 + k,
+            list.append(Node(index: k, name: "\(prefix)\(k)@localhost", amqpPort: basePort + k, managementPort: basePort + 10000 + k,
                              distPort: basePort + 20000 + k, spare: k > nodes,
                              dir: (dir as NSString).appendingPathComponent("node\(k)")))
         }

@@ -170,16 +170,22 @@ public final class RabbitMQBackend: Backend {
 
     /// Runs a read on the first node whose VM answers; exit 69/78 (down, cookie) moves on to the next.
     func cliOnAnyNode(_ tool: String, _ args: [String], json: Bool = true, prefer: [String] = []) throws -> (node: String, result: ProcessResult) {
-        var last: ClusterError?
+        var errors: [(ClusterError, ProcessResult)] = []
         let order = prefer + orderedNodes.map(\.name).filter { !prefer.contains($0) }
         for n in order {
             let r = cli(tool, node: n, args, json: json, timeout: min(cliTimeout, 30))
             if r.exitCode == 0 { return (n, r) }
             let err = cliError(tool, node: n, args: args, r)
-            last = err
             if ![69, 75, 78, -1].contains(r.exitCode) { throw err }
+            errors.append((err, r))
         }
-        throw last ?? ClusterError(.unavailable, "no node of \(inventory.cluster) answered")
+        // A cookie mismatch explains more than "node down"; else the first (a member's) error.
+        guard let chosen = errors.first(where: { Self.isCookieMismatch($0.1.combined) }) ?? errors.first else {
+            throw ClusterError(.unavailable, "the inventory of \(inventory.cluster) lists no node")
+        }
+        var e = chosen.0
+        e.message = "no node of \(inventory.cluster) answered `\(tool) \(args.joined(separator: " "))`; \(chosen.0.node ?? "?"): " + e.message
+        throw e
     }
 
     /// The first running node other than `excluding`, for commands that must run on a live member.

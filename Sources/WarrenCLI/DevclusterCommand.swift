@@ -33,6 +33,7 @@ struct DevclusterCommand: ParsableCommand {
         @Option(name: .long, help: "Spare nodes written to the inventory (spare: true), not started or clustered.") var spares: Int = 0
         @Option(name: .long, help: "Base port (node K: AMQP base+K, management base+10000+K, distribution base+20000+K).")
         var basePort: Int = DevCluster.defaultBasePort
+        @Option(name: .long, help: "Node name prefix: nodes are PREFIX1@localhost, PREFIX2@localhost...") var prefix = "rabbit"
         @Flag(name: .long, help: "Print every command run, with its exit code and duration.") var verbose = false
         @OptionGroup var dir: DirOption
 
@@ -40,7 +41,7 @@ struct DevclusterCommand: ParsableCommand {
             let start = Date()
             let verbose = self.verbose
             do {
-                let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort, log: { print($0) },
+                let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort, prefix: prefix, log: { print($0) },
                                           onCommand: { r in
                     if verbose { print(String(format: "  [%d %.2fs] %@", r.exitCode, r.duration, r.argv.joined(separator: " "))) }
                 })

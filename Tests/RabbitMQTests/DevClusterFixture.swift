@@ -31,7 +31,8 @@ final class DevClusterFixture: @unchecked Sendable {
     private(set) var backend: RabbitMQBackend!
 
     /// Starts a devcluster in `dir` (removing a leftover one there first).
-    init(nodes: Int = 3, spares: Int = 1, basePort: Int = 5800, dir: String = "/tmp/warren-rabbitmq-tests") throws {
+    init(nodes: Int = 3, spares: Int = 1, basePort: Int = 5800, prefix: String = "wtest",
+         dir: String = "/tmp/warren-rabbitmq-tests") throws {
         self.dir = dir
         self.nodes = nodes
         self.spares = spares
@@ -40,7 +41,7 @@ final class DevClusterFixture: @unchecked Sendable {
         }
         if FileManager.default.fileExists(atPath: dir) { try FileManager.default.removeItem(atPath: dir) }
         let up = Self.run(Self.warrenBinary, ["devcluster", "up", "--nodes", String(nodes), "--spares", String(spares),
-                                              "--base-port", String(basePort), "--dir", dir], timeout: 300)
+                                              "--base-port", String(basePort), "--prefix", prefix, "--dir", dir], timeout: 300)
         guard up.code == 0 else {
             _ = Self.run(Self.warrenBinary, ["devcluster", "down", "--dir", dir], timeout: 120)
             throw DevCluster.Failure("warren devcluster up failed (\(up.code)): \(up.output)")
@@ -126,13 +127,17 @@ final class DevClusterFixture: @unchecked Sendable {
         return nil
     }
 
+    func script(_ node: String, _ name: String) -> String {
+        (DevCluster.manifest(dir: dir)!.nodes.first { $0.name == node }!.dir as NSString).appendingPathComponent(name)
+    }
+
     /// Brings the cluster back to its starting shape after a failed test, with the CLI directly:
     /// every member running, the spares stopped and not members, quorum queues on every member.
     func restore() {
         guard convergenceProblem(members: Set(members)) != nil else { return }
         for n in members {
             if ctl(n, ["ping"], tool: "rabbitmq-diagnostics").code != 0 {
-                _ = Self.run("/bin/sh", [dir + "/node\(n.dropFirst(6).prefix { $0 != "@" })/start.sh"])
+                _ = Self.run("/bin/sh", [script(n, "start.sh")])
                 _ = waitUntil(timeout: 60) { ctl(n, ["ping"], tool: "rabbitmq-diagnostics").code == 0 ? nil : "down" }
             }
             if ctl(n, ["check_running"], tool: "rabbitmq-diagnostics").code != 0 { _ = ctl(n, ["start_app"]) }
@@ -145,7 +150,7 @@ final class DevClusterFixture: @unchecked Sendable {
                 _ = ctl(s, ["stop_app"])
                 _ = ctl(members[0], ["forget_cluster_node", s])
             }
-            _ = Self.run("/bin/sh", [dir + "/node\(s.dropFirst(6).prefix { $0 != "@" })/stop.sh"])
+            _ = Self.run("/bin/sh", [script(s, "stop.sh")])
         }
         for n in members { _ = ctl(n, ["grow", n, "all"], tool: "rabbitmq-queues") }
         _ = waitUntil(timeout: 60) { convergenceProblem(members: Set(members)) }

@@ -83,7 +83,7 @@ struct RealClusterTests {
         let direct = try #require(f.json(n2, ["cluster_status"]) as? [String: Any])
         #expect(Set(direct["running_nodes"] as? [String] ?? []) == all)
         #expect(try b.ping(n1))
-        #expect(try b.ping("rabbit2"))
+        #expect(try b.ping(String(n2.prefix { $0 != "@" })))
         #expect(try !b.ping(f.spareNames[0]))
     }
 
@@ -194,7 +194,7 @@ struct RealClusterTests {
         #expect(error.node == n3)
         #expect(error.message.contains("the start command of \(n3) failed (exit 3)"))
         #expect(error.message.contains("simulated failure"))
-        #expect(error.message.contains("last lines of \(f.dir)/node3/log/\(n3).log"))
+        #expect(error.message.contains("last lines of \(f.dir)/node3/log/\(n3).log:"))
         #expect(error.message.contains("[info]"))
     }
 
@@ -227,8 +227,9 @@ struct RealClusterTests {
     func clearErrors() throws {
         let b = f.backend!
         let unknown = try #require(throws: ClusterError.self) { try b.ping("rabbit9") }
+        #expect(unknown.code == .usage)
         #expect(unknown.message == "unknown node 'rabbit9'; known nodes: \(f.inventory.nodes.map(\.name).joined(separator: ", "))")
-        #expect(try b.resolve("rabbit2") == n2)
+        #expect(try b.resolve(String(n2.prefix { $0 != "@" })) == n2)
         #expect(throws: ClusterError.self) { try b.resolve("localhost") }  // ambiguous host part
 
         let closed = f.makeBackend(closedManagementInventory())
