@@ -160,3 +160,34 @@ struct InventoryTests {
                 == "9e107d9d372bb6826bd81d3542a419d6")
     }
 }
+
+@Suite("Devcluster and backend without RabbitMQ")
+struct NotInstalledTests {
+    @Test("devcluster up without RabbitMQ says how to install it")
+    func devclusterNotInstalled() {
+        let dir = NSTemporaryDirectory() + "warren-notinstalled-\(getpid())"
+        #expect {
+            try DevCluster.up(nodes: 1, dir: dir, cliPath: "/nonexistent/rabbitmq/bin")
+        } throws: { error in
+            "\(error)".contains("apt-get install rabbitmq-server")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+
+    @Test("the backend with a wrong cli.path says how to install RabbitMQ or fix the path")
+    func backendNotInstalled() throws {
+        let inv = Inventory(cluster: "x", nodes: [.init(name: "rabbit@nowhere", management: nil, start: "true", stop: "true")],
+                            cliPath: "/nonexistent/bin")
+        let b = RabbitMQBackend(inventory: inv)
+        #expect(try b.ping("rabbit@nowhere") == false)
+        let error = try #require(throws: ClusterError.self) { try b.status() }
+        #expect(error.message.contains("apt-get install rabbitmq-server"))
+        #expect(error.message.contains("cli.path"))
+    }
+
+    @Test("the default devcluster directory is under WARREN_STATE, else /tmp")
+    func defaultDirectory() {
+        #expect(DevCluster.defaultDirectory(environment: ["WARREN_STATE": "/var/st"]) == "/var/st/devcluster")
+        #expect(DevCluster.defaultDirectory(environment: [:]).hasPrefix("/tmp/warren-devcluster-"))
+    }
+}

@@ -259,4 +259,18 @@ struct RealClusterTests {
         let defs = try String(contentsOfFile: path, encoding: .utf8)
         #expect(defs.contains("\"qq1\""))
     }
+
+    @Test("devcluster up refuses a port in use, and status lists the running devcluster")
+    func devclusterPortInUse() {
+        let other = NSTemporaryDirectory() + "warren-other-\(getpid())"
+        let r = DevClusterFixture.run(DevClusterFixture.warrenBinary,
+                                      ["devcluster", "up", "--nodes", "1", "--base-port", "5800", "--prefix", "wother", "--dir", other])
+        #expect(r.code == 1)
+        #expect(r.output.contains("port 5801 (AMQP port of wother1@localhost) is already in use"), "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: other))
+        let st = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["devcluster", "status", "--dir", f.dir])
+        #expect(st.code == 0)
+        for n in f.members { #expect(st.output.contains("\(n)  member  running")) }
+        #expect(st.output.contains("\(f.spareNames[0])  spare  stopped"))
+    }
 }
