@@ -25,9 +25,6 @@ public final class RabbitMQBackend: Backend {
     let http: ManagementClient
     let environment: [String: String]
     private var identityChecked = false
-    /// Nodes drained through this backend and not yet revived or restarted: the HTTP API does not
-    /// report maintenance status, so the HTTP path of `status()` uses this record.
-    private var drained: Set<String> = []
 
     public init(inventory: Inventory, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.inventory = inventory
@@ -254,7 +251,7 @@ public final class RabbitMQBackend: Backend {
                 guard let overview = try http.getJSON(base: base, path: "/api/overview") as? [String: Any],
                       let nodes = try http.getJSON(base: base, path: "/api/nodes") as? [[String: Any]] else { continue }
                 var s = RawStatus(clusterName: overview["cluster_name"] as? String ?? "", members: [], running: [],
-                                  partitions: [:], alarms: [:], maintenance: drained.sorted(), versions: [:], listeners: [:], viaHTTP: true)
+                                  partitions: [:], alarms: [:], maintenance: [], versions: [:], listeners: [:], viaHTTP: true)
                 for node in nodes {
                     guard let name = node["name"] as? String else { continue }
                     s.members.append(name)
@@ -274,6 +271,7 @@ public final class RabbitMQBackend: Backend {
                         s.listeners[node, default: []].append((proto, port))
                     }
                 }
+                s.maintenance = maintenanceProbe(running: s.running, listeners: s.listeners)
                 return s
             } catch ManagementClient.Failure.timedOut {
                 return nil
@@ -282,6 +280,23 @@ public final class RabbitMQBackend: Backend {
             }
         }
         return nil
+    }
+
+    /// The management API does not report maintenance. A drained node suspends its client
+    /// listeners, so a running node whose AMQP port accepts connections is not under maintenance;
+    /// for any other (or when its port cannot be reached from here) the CLI is asked.
+    func maintenanceProbe(running: [String], listeners: [String: [(protocol: String, port: Int)]]) -> [String] {
+        var result: [String] = []
+        for n in running where nodeNames.contains(n) {
+            let host = String(n.split(separator: "@").last ?? "localhost")
+            let amqp = (listeners[n] ?? []).filter { $0.protocol == "amqp" || $0.protocol == "amqp/ssl" }.map(\.port)
+            if !amqp.isEmpty, amqp.contains(where: { tcpReachable(host: host, port: $0, timeout: 0.3) }) { continue }
+            let r = cli("rabbitmq-diagnostics", node: n, ["status"], json: true, timeout: 30)
+            if r.exitCode == 0, let o = try? decode(r) as? [String: Any], o["is_under_maintenance"] as? Bool == true {
+                result.append(n)
+            }
+        }
+        return result.sorted()
     }
 
     func rawStatusCLI() throws -> RawStatus {
@@ -521,7 +536,6 @@ public final class RabbitMQBackend: Backend {
             if !log.isEmpty { m += "\n" + log }
             throw ClusterError(r.timedOut ? .timeout : .unavailable, redactor.redact(m), node: n)
         }
-        drained.remove(n)
         let deadline = now() + startTimeout
         while now() < deadline {
             if try ping(n) { return }
@@ -543,7 +557,7 @@ public final class RabbitMQBackend: Backend {
         }
         let deadline = now() + stopTimeout
         while now() < deadline {
-            if !(try ping(n)) { drained.remove(n); return }
+            if !(try ping(n)) { return }
             sleep(0.5)
         }
         throw ClusterError(.timeout, "\(n) still answers ping \(Int(stopTimeout)) s after its stop command", node: n)
@@ -560,14 +574,8 @@ public final class RabbitMQBackend: Backend {
     public func reset(_ node: String) throws { try change("rabbitmqctl", node, ["reset"]) }
     public func forceReset(_ node: String) throws { try change("rabbitmqctl", node, ["force_reset"]) }
     public func forceBoot(_ node: String) throws { try change("rabbitmqctl", node, ["force_boot"]) }
-    public func drain(_ node: String) throws {
-        try change("rabbitmq-upgrade", node, ["drain"])
-        drained.insert(try resolve(node))
-    }
-    public func revive(_ node: String) throws {
-        try change("rabbitmq-upgrade", node, ["revive"])
-        drained.remove(try resolve(node))
-    }
+    public func drain(_ node: String) throws { try change("rabbitmq-upgrade", node, ["drain"]) }
+    public func revive(_ node: String) throws { try change("rabbitmq-upgrade", node, ["revive"]) }
 
     public func awaitRunning(_ node: String, timeout: Double) throws {
         let n = try resolve(node)
@@ -582,7 +590,6 @@ public final class RabbitMQBackend: Backend {
         let remaining = max(1, Int((deadline - now()).rounded(.up)))
         let r = cli("rabbitmqctl", node: n, ["await_startup", "--timeout", String(remaining)], timeout: Double(remaining) + 15)
         if r.exitCode != 0 { throw cliError("rabbitmqctl", node: n, args: ["await_startup"], r) }
-        drained.remove(n)
     }
 
     // MARK: Membership

@@ -116,9 +116,10 @@ struct RealClusterTests {
         let b = f.makeBackend()
         #expect(try b.quorumCritical(n2) == [])
         try b.drain(n2)
-        #expect(f.ctl(n2, ["status"], tool: "rabbitmq-diagnostics").output.contains("under maintenance") || true)
-        let drained = try b.statusViaCLI()
-        #expect(drained.maintenance == [n2])
+        #expect(try b.statusViaCLI().maintenance == [n2])
+        // A fresh backend sees it too: through the management API and the listener probe.
+        #expect(try f.makeBackend().status().maintenance == [n2])
+        #expect(try b.status().maintenance == [n2])
         try b.stop(n2)
         #expect(f.ctl(n2, ["ping"], tool: "rabbitmq-diagnostics").code != 0)
         // With n2 down, n1 and n3 are each critical for every 3-replica quorum queue.
@@ -140,6 +141,7 @@ struct RealClusterTests {
         try b.awaitRunning(n2, timeout: 120)
         expectConverged()
         #expect(try b.statusViaCLI().maintenance == [])
+        #expect(try b.status().maintenance == [])
         #expect(try b.quorumCritical(n2) == [])
         // Every command was journaled through the hook with argv, exit code and duration.
         #expect(f.commands.contains { $0.argv.contains("drain") && $0.exitCode == 0 && $0.duration > 0 })
