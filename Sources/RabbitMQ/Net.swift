@@ -93,3 +93,46 @@ func md5(_ message: [UInt8]) -> [UInt8] {
 func erlangCookieHash(_ cookie: String) -> String {
     Data(md5(Array(cookie.utf8))).base64EncodedString()
 }
+
+/// The node names registered with epmd on `host` (EPMD NAMES_REQ), or nil when epmd cannot be
+/// reached. A node missing from the list has no running VM there.
+func epmdNames(host: String, port: Int = 4369, timeout: Double = 1) -> Set<String>? {
+    var hints = addrinfo()
+    hints.ai_family = AF_UNSPEC
+    #if canImport(Glibc)
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    #else
+    hints.ai_socktype = SOCK_STREAM
+    #endif
+    var res: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, String(port), &hints, &res) == 0, let first = res else { return nil }
+    defer { freeaddrinfo(first) }
+    var ai: UnsafeMutablePointer<addrinfo>? = first
+    while let a = ai {
+        ai = a.pointee.ai_next
+        let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
+        if fd < 0 { continue }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: .init((timeout - Double(Int(timeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 else { continue }
+        let request: [UInt8] = [0, 1, 110] // length 1, NAMES_REQ ('n')
+        guard write(fd, request, 3) == 3 else { continue }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        guard data.count >= 4 else { continue }
+        let text = String(decoding: data[4...], as: UTF8.self)
+        var names: Set<String> = []
+        for line in text.split(separator: "\n") where line.hasPrefix("name ") {
+            if let n = line.split(separator: " ").dropFirst().first { names.insert(String(n)) }
+        }
+        return names
+    }
+    return nil
+}

@@ -344,6 +344,9 @@ public final class RabbitMQBackend: Backend {
     /// State of a node that is not among the running members (one `check_running`, plus
     /// `is_booting` when the VM answers but the app does not run).
     func probeState(_ node: String) -> NodeState {
+        // epmd answers in a millisecond: a node it does not list has no VM (no CLI call needed).
+        let parts = node.split(separator: "@").map(String.init)
+        if parts.count == 2, let names = epmdNames(host: parts[1]), !names.contains(parts[0]) { return .stopped }
         let r = cli("rabbitmq-diagnostics", node: node, ["check_running"], timeout: 30)
         if r.exitCode == 0 { return .running }
         if Self.isCookieMismatch(r.combined) { return .unreachable }

@@ -197,3 +197,26 @@ extension Trait where Self == DevClusterTrait {
     /// The suite runs against one real devcluster (3 members + 1 spare).
     static var devCluster: DevClusterTrait { DevClusterTrait() }
 }
+
+/// A TCP listener on loopback that accepts connections (through the kernel's backlog) and never
+/// answers: a management API that stalls, as 3.10.8 queue listings do while a member is down.
+final class SilentServer {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard bound == 0, listen(fd, 64) == 0 else { throw DevCluster.Failure("cannot listen on loopback") }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    deinit { close(fd) }
+}

@@ -275,4 +275,27 @@ struct RealClusterTests {
         for n in f.members { #expect(st.output.contains("\(n)  member  running")) }
         #expect(st.output.contains("\(f.spareNames[0])  spare  stopped"))
     }
+
+    @Test("a management API that stalls is abandoned after its time box and the CLI answers instead")
+    func stalledManagementAPI() throws {
+        let silent = try SilentServer()
+        var inv = f.inventory
+        for i in inv.nodes.indices { inv.nodes[i].management = "http://127.0.0.1:\(silent.port)" }
+        var records: [CommandRecord] = []
+        let b = RabbitMQBackend(inventory: inv)
+        b.onCommand = { records.append($0) }
+        let t0 = b.now()
+        let st = try b.status()
+        let statusTime = b.now() - t0
+        #expect(Set(st.running) == all)
+        #expect(statusTime < 6, "status() took \(statusTime) s")
+        // One abandoned request, then the CLI; the other nodes' URLs are not tried in turn.
+        #expect(records.filter { $0.kind == .http && $0.timedOut }.count == 1)
+        #expect(records.contains { $0.kind == .cli && $0.argv.contains("cluster_status") && $0.exitCode == 0 })
+        let t1 = b.now()
+        let qs = try b.queues(type: .quorum)
+        #expect(b.now() - t1 < 8)
+        #expect(Set(qs.map(\.name)) == Set(DevClusterFixture.quorumQueues))
+        #expect(try b.quorumCritical(n1) == [])
+    }
 }
