@@ -170,6 +170,11 @@ public final class RabbitMQBackend: Backend {
         var errors: [(ClusterError, ProcessResult)] = []
         let order = prefer + orderedNodes.map(\.name).filter { !prefer.contains($0) }
         for n in order {
+            if !vmMayRun(n) {
+                let host = n.split(separator: "@").last.map(String.init) ?? "?"
+                errors.append((ClusterError(.unavailable, "\(n) is not running (epmd on \(host) does not list it)", node: n), ProcessResult(exitCode: 69, stdout: "", stderr: "", duration: 0, timedOut: false)))
+                continue
+            }
             let r = cli(tool, node: n, args, json: json, timeout: min(cliTimeout, 30))
             if r.exitCode == 0 { return (n, r) }
             let err = cliError(tool, node: n, args: args, r)
@@ -185,10 +190,18 @@ public final class RabbitMQBackend: Backend {
         throw e
     }
 
+    /// False only when epmd on the node's host answers and does not list the node (no VM there):
+    /// lets reads skip a down node without a 0.5-1 s CLI call.
+    func vmMayRun(_ node: String) -> Bool {
+        let parts = node.split(separator: "@").map(String.init)
+        guard parts.count == 2, let names = epmdNames(host: parts[1]) else { return true }
+        return names.contains(parts[0])
+    }
+
     /// The first running node other than `excluding`, for commands that must run on a live member.
     func executor(excluding: String? = nil) throws -> String {
         for n in orderedNodes.map(\.name) where n != excluding {
-            if (try? ping(n)) == true { return n }
+            if vmMayRun(n), (try? ping(n)) == true { return n }
         }
         throw ClusterError(.unavailable, "no running node of \(inventory.cluster) answers ping" + (excluding.map { " (other than \($0))" } ?? ""))
     }
@@ -345,8 +358,7 @@ public final class RabbitMQBackend: Backend {
     /// `is_booting` when the VM answers but the app does not run).
     func probeState(_ node: String) -> NodeState {
         // epmd answers in a millisecond: a node it does not list has no VM (no CLI call needed).
-        let parts = node.split(separator: "@").map(String.init)
-        if parts.count == 2, let names = epmdNames(host: parts[1]), !names.contains(parts[0]) { return .stopped }
+        if !vmMayRun(node) { return .stopped }
         let r = cli("rabbitmq-diagnostics", node: node, ["check_running"], timeout: 30)
         if r.exitCode == 0 { return .running }
         if Self.isCookieMismatch(r.combined) { return .unreachable }

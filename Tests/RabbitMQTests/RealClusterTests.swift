@@ -298,4 +298,26 @@ struct RealClusterTests {
         #expect(Set(qs.map(\.name)) == Set(DevClusterFixture.quorumQueues))
         #expect(try b.quorumCritical(n1) == [])
     }
+
+    @Test("a full shutdown and startup: stop every node, start the last one stopped first, then the others")
+    func fullShutdownStartup() throws {
+        expectConverged()
+        let b = f.makeBackend()
+        let order = [n3, n2, n1]
+        for n in order { try b.stop(n) }
+        for n in order { #expect(f.ctl(n, ["ping"], tool: "rabbitmq-diagnostics").code != 0) }
+        let none = try #require(throws: ClusterError.self) { try b.status() }
+        #expect(none.code == .unavailable)
+        #expect(none.message.contains("no node of warren-dev answered"), "\(none.message)")
+
+        // A fresh backend (as after a resume) may start nodes while nothing answers.
+        let fresh = f.makeBackend()
+        let last = order.last!
+        try fresh.start(last)
+        try fresh.awaitRunning(last, timeout: 120)
+        for n in order.dropLast() { try fresh.start(n) }
+        for n in order.dropLast() { try fresh.awaitRunning(n, timeout: 180) }
+        expectConverged()
+        #expect(try fresh.status().healthy)
+    }
 }
