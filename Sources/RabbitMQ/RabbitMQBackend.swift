@@ -22,6 +22,10 @@ public final class RabbitMQBackend: Backend {
     public var startTimeout: Double = 90
     public var stopTimeout: Double = 90
 
+    /// Things the operator should know about this target before using it (e.g. no management
+    /// credentials in the environment, so every read goes through the slower CLI).
+    public let notices: [String]
+
     let http: ManagementClient
     let environment: [String: String]
     private var identityChecked = false
@@ -31,6 +35,17 @@ public final class RabbitMQBackend: Backend {
         self.environment = environment
         self.redactor = Redactor(inventory: inventory, environment: environment)
         self.http = ManagementClient(timeout: inventory.httpTimeout, credentials: inventory.credentials(environment: environment))
+        var notices: [String] = []
+        if inventory.credentials(environment: environment) == nil {
+            let names = [inventory.userEnv, inventory.passwordEnv].compactMap { $0 }
+            notices.append(names.isEmpty
+                ? "the inventory names no management credentials (management.user_env/password_env): reads use the CLI tools"
+                : "\(names.joined(separator: " and ")) not set in the environment: reads use the CLI tools, changes that need the management API fail")
+        }
+        if inventory.nodes.allSatisfy({ $0.management == nil }) {
+            notices.append("no node has a management URL: reads use the CLI tools")
+        }
+        self.notices = notices
         self.http.onRequest = { [weak self] record in self?.record(record) }
     }
 

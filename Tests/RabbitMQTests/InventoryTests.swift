@@ -183,6 +183,8 @@ struct NotInstalledTests {
         let error = try #require(throws: ClusterError.self) { try b.status() }
         #expect(error.message.contains("apt-get install rabbitmq-server"))
         #expect(error.message.contains("cli.path"))
+        #expect(b.notices.count == 2)
+        #expect(b.notices[0].contains("reads use the CLI tools"))
     }
 
     @Test("the default devcluster directory is under WARREN_STATE, else /tmp")

@@ -320,4 +320,18 @@ struct RealClusterTests {
         expectConverged()
         #expect(try fresh.status().healthy)
     }
+
+    @Test("force_boot runs on a stopped node with the node's own environment, and the node boots and rejoins")
+    func forceBootStoppedNode() throws {
+        expectConverged()
+        let b = f.makeBackend()
+        #expect(b.notices.isEmpty)
+        try b.stop(n3)
+        try b.forceBoot(n3)
+        let marker = f.dir + "/node3/mnesia/\(n3)/force_load"
+        #expect(FileManager.default.fileExists(atPath: marker))
+        try b.start(n3)
+        try b.awaitRunning(n3, timeout: 120)
+        expectConverged()
+    }
 }
