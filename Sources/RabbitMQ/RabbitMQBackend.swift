@@ -116,7 +116,7 @@ public final class RabbitMQBackend: Backend {
     func cliError(_ tool: String, node: String?, args: [String], _ r: ProcessResult) -> ClusterError {
         let what = ([tool] + (node.map { ["-n", $0] } ?? []) + args).joined(separator: " ")
         if r.timedOut {
-            return ClusterError(.timeout, "timed out: `\(what)` did not finish within \(Int(cliTimeout)) s", node: node)
+            return ClusterError(.timeout, "timed out: `\(what)` did not finish within \(Int(r.duration.rounded())) s and was stopped", node: node)
         }
         if r.exitCode == 127 {
             return ClusterError(.unavailable, "cannot run \(tool) from \(inventory.cliPath): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). "
