@@ -1,0 +1,107 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A time-boxed, synchronous client for the management HTTP API.
+final class ManagementClient {
+    enum Failure: Error, CustomStringConvertible {
+        /// Connection refused, host unreachable...: the listener is not there.
+        case unreachable(String)
+        /// No answer within the time box (3.10.8 queue listings can stall 30-40 s).
+        case timedOut(Double)
+        /// No credentials: neither the environment variables nor allow_guest.
+        case noCredentials
+        /// A status other than the expected ones.
+        case status(Int, String)
+
+        var description: String {
+            switch self {
+            case .unreachable(let m): return "management API unreachable: \(m)"
+            case .timedOut(let s): return "management API did not answer within \(s) s"
+            case .noCredentials: return "no management credentials in the environment"
+            case .status(let c, let b): return "management API answered \(c): \(b.prefix(300))"
+            }
+        }
+    }
+
+    struct Response {
+        var status: Int
+        var body: Data
+        var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    let timeout: Double
+    let credentials: (user: String, password: String)?
+    private let session: URLSession
+    var onRequest: ((CommandRecord) -> Void)?
+
+    init(timeout: Double, credentials: (user: String, password: String)?) {
+        self.timeout = timeout
+        self.credentials = credentials
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = 600  // each request carries its own time box
+        config.requestCachePolicy = .reloadIgnoringLocalCacheData
+        config.httpMaximumConnectionsPerHost = 4
+        session = URLSession(configuration: config)
+    }
+
+    deinit { session.invalidateAndCancel() }
+
+    /// Sends one request; returns any HTTP response, or throws when there is none in time.
+    func request(_ method: String, base: String, path: String, body: Any? = nil, timeout: Double? = nil) throws -> Response {
+        guard let creds = credentials else { throw Failure.noCredentials }
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        guard let url = URL(string: trimmed + path) else { throw Failure.unreachable("bad URL \(trimmed + path)") }
+        let limit = timeout ?? self.timeout
+        var req = URLRequest(url: url, timeoutInterval: limit)
+        req.httpMethod = method
+        let token = Data("\(creds.user):\(creds.password)".utf8).base64EncodedString()
+        req.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
+        if let body = body {
+            req.httpBody = try? JSONSerialization.data(withJSONObject: body)
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        final class Box: @unchecked Sendable { var data: Data?; var response: URLResponse?; var error: Error? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let start = monotonicSeconds()
+        let task = session.dataTask(with: req) { data, response, error in
+            box.data = data
+            box.response = response
+            box.error = error
+            done.signal()
+        }
+        task.resume()
+        let argv = [method, url.absoluteString]
+        if done.wait(timeout: .now() + limit + 0.2) == .timedOut {
+            task.cancel()
+            onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: -1, duration: monotonicSeconds() - start,
+                                     output: "no answer within \(limit) s", timedOut: true))
+            throw Failure.timedOut(limit)
+        }
+        let duration = monotonicSeconds() - start
+        if let error = box.error {
+            let ns = error as NSError
+            let timedOut = ns.code == NSURLErrorTimedOut
+            onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: -1, duration: duration,
+                                     output: ns.localizedDescription, timedOut: timedOut))
+            if timedOut { throw Failure.timedOut(limit) }
+            throw Failure.unreachable("\(url.absoluteString): \(ns.localizedDescription)")
+        }
+        let status = (box.response as? HTTPURLResponse)?.statusCode ?? 0
+        let data = box.data ?? Data()
+        onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: Int32(status), duration: duration,
+                                 output: String(decoding: data.prefix(2048), as: UTF8.self), timedOut: false))
+        return Response(status: status, body: data)
+    }
+
+    /// A GET that must answer 200 with JSON.
+    func getJSON(base: String, path: String) throws -> Any {
+        let r = try request("GET", base: base, path: path)
+        guard r.status == 200, let j = r.json else { throw Failure.status(r.status, r.text) }
+        return j
+    }
+}
