@@ -1,43 +1,53 @@
-/// Replaces secrets (the Erlang cookie, passwords, values the inventory lists) with `***` in any
-/// text before it is shown, journaled or recorded.
+import Foundation
+
+/// Replaces secrets with `***` in any text before it is shown, journaled or recorded: the values
+/// it is given (the Erlang cookie, passwords and their Basic-auth form, the inventory's listed
+/// secrets), and by pattern `Authorization` headers, credentials inside URLs, `-setcookie` and
+/// `RABBITMQ_ERLANG_COOKIE=` arguments.
 public struct Redactor: Sendable {
-    public private(set) var secrets: [String]
+    /// The literal values hidden, longest first (a secret containing another is hidden whole).
+    public private(set) var secrets: [String] = []
 
     public init(secrets: [String] = []) {
-        self.secrets = []
         for s in secrets { add(s) }
     }
 
     /// Adds a secret value; values shorter than 4 characters are ignored (they would mask ordinary text).
     public mutating func add(_ secret: String) {
-        let s = secret.trimmingWhitespace()
+        let s = secret.trimmingCharacters(in: .whitespacesAndNewlines)
         guard s.count >= 4, !secrets.contains(s) else { return }
         secrets.append(s)
         // The same secret as it appears inside a JSON string (journals are JSON lines).
-        let escaped = s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+        let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         if escaped != s, !secrets.contains(escaped) { secrets.append(escaped) }
-        secrets.sort { $0.count > $1.count }  // longest first, so a secret inside another is still masked
+        secrets.sort { $0.count > $1.count }
     }
 
+    /// A copy that also hides `more`.
+    public func adding(_ more: [String]) -> Redactor {
+        var r = self
+        for s in more { r.add(s) }
+        return r
+    }
+
+    /// Each pattern runs only when its trigger occurs in the text (redaction runs on every line of
+    /// output, so the common case must cost a few substring checks).
+    private static let patterns: [(trigger: String, regex: NSRegularExpression, template: String)] = [
+        ("uthorization", try! NSRegularExpression(pattern: "(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?)(basic\\s+|bearer\\s+)?[^\\s\"',}]+"), "$1***"),
+        ("://", try! NSRegularExpression(pattern: "(?i)(\\w+://[^/\\s:@]+:)[^@\\s/]+(@)"), "$1***$2"),
+        ("setcookie", try! NSRegularExpression(pattern: "(?i)(-setcookie\\s+)\\S+"), "$1***"),
+        ("ERLANG_COOKIE=", try! NSRegularExpression(pattern: "(?i)(RABBITMQ_ERLANG_COOKIE=)\\S+"), "$1***"),
+    ]
+
+    /// The text with every secret replaced by `***`.
     public func redact(_ text: String) -> String {
         var out = text
         for s in secrets where out.contains(s) {
-            out = out.replacing(s, with: "***")
+            out = out.replacingOccurrences(of: s, with: "***")
         }
-        if out.contains("uthorization") {
-            out = out.replacing(Redactor.authorization) { m in "\(m.output.1)***" }
+        for p in Redactor.patterns where out.range(of: p.trigger, options: .caseInsensitive) != nil {
+            out = p.regex.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: p.template)
         }
         return out
-    }
-
-    nonisolated(unsafe) static let authorization = try! Regex<(Substring, Substring)>("((?i:authorization)[\"']?\\s*[:=]\\s*[\"']?)[^\"'\\r\\n,}]*")
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

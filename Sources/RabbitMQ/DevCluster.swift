@@ -73,7 +73,8 @@ public enum DevCluster {
     @discardableResult
     public static func up(nodes: Int, spares: Int = 0, dir: String, basePort: Int = defaultBasePort, prefix: String = "rabbit",
                           cliPath: String = defaultCLIPath, log: (String) -> Void = { _ in },
-                          onCommand: ((CommandRecord) -> Void)? = nil) throws -> Manifest {
+                          onCommand: ((CommandRecord) -> Void)? = nil,
+                          form: ((RabbitMQBackend, [String]) throws -> Void)? = nil) throws -> Manifest {
         guard nodes >= 1, nodes <= 9, spares >= 0, nodes + spares <= 9 else {
             throw Failure("--nodes must be 1-9 and --nodes + --spares at most 9 (got \(nodes) + \(spares))")
         }
@@ -125,7 +126,12 @@ public enum DevCluster {
                 log("starting \(n)")
                 try backend.start(n)
             }
-            try formCluster(backend, members: members, log: log)
+            if let form {
+                for n in members { try backend.awaitRunning(n, timeout: 120) }
+                try form(backend, members)
+            } else {
+                try formCluster(backend, members: members, log: log)
+            }
         } catch {
             log("start failed; stopping what was started")
             try? down(dir: dir, removeDirectory: false)
@@ -136,8 +142,8 @@ public enum DevCluster {
     }
 
     /// Forms the cluster from running nodes: the first is the seed; every other node does
-    /// stop_app, reset, join_cluster seed, start_app. Then names the cluster.
-    /// (To be replaced by running warren's own form-cluster runbook.)
+    /// stop_app, reset, join_cluster seed, start_app. Then names the cluster. `warren devcluster
+    /// up` runs the form-cluster runbook instead; this is for callers without the engine.
     public static func formCluster(_ backend: RabbitMQBackend, members: [String], log: (String) -> Void = { _ in }) throws {
         guard let seed = members.first else { return }
         for n in members { try backend.awaitRunning(n, timeout: 120) }

@@ -1,18 +1,9 @@
+import Cluster
 import Foundation
 
-/// Replaces every secret value with `***`: the Erlang cookie's contents, the management password,
-/// the inventory's `secrets` (environment variable names whose values are redacted, or literal
-/// values), `Authorization` headers, and credentials embedded in URLs. Use it on anything written
-/// (journal, recording, report).
-public struct Redactor: Sendable {
-    /// The literal values to hide, longest first (so that a secret containing another is hidden whole).
-    public private(set) var values: [String]
-
-    public init(values: [String]) {
-        // Very short values would mangle ordinary text; a cookie or password is never that short.
-        self.values = Array(Set(values.filter { $0.count >= 4 })).sorted { $0.count > $1.count }
-    }
-
+/// The secrets an inventory names: the Erlang cookie's contents, the management password, and its
+/// `secrets` (environment variable names whose values are redacted, or literal values).
+extension Redactor {
     /// The secrets of an inventory, read from the environment and the cookie file.
     public init(inventory: Inventory, environment: [String: String] = ProcessInfo.processInfo.environment) {
         var v: [String] = []
@@ -36,28 +27,6 @@ public struct Redactor: Sendable {
                 v.append(s)
             }
         }
-        self.init(values: v)
-    }
-
-    public func adding(_ more: [String]) -> Redactor { Redactor(values: values + more) }
-
-    private static let patterns: [NSRegularExpression] = [
-        try! NSRegularExpression(pattern: "(?i)(authorization:\\s*)(basic|bearer)?\\s*[^\\s\"',}]+"),
-        try! NSRegularExpression(pattern: "(?i)(\\w+://[^/\\s:@]+:)[^@\\s/]+(@)"),
-        try! NSRegularExpression(pattern: "(?i)(-setcookie\\s+)\\S+"),
-        try! NSRegularExpression(pattern: "(?i)(RABBITMQ_ERLANG_COOKIE=)\\S+"),
-    ]
-
-    /// The text with every secret replaced by `***`.
-    public func redact(_ text: String) -> String {
-        var out = text
-        for v in values where out.contains(v) {
-            out = out.replacingOccurrences(of: v, with: "***")
-        }
-        for (i, re) in Redactor.patterns.enumerated() {
-            let template = i == 0 ? "$1***" : i == 1 ? "$1***$2" : "$1***"
-            out = re.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: template)
-        }
-        return out
+        self.init(secrets: v)
     }
 }

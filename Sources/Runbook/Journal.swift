@@ -15,6 +15,9 @@ public struct JournalEntry: Codable, Equatable, Sendable {
         case stepDone = "step_done"
         case stepFailed = "step_failed"
         case primitive
+        /// A process or HTTP call a real backend made: `value` is the command line, `outcome` its
+        /// exit code (or HTTP status), `message` its output (redacted, trimmed).
+        case command
         case confirmAsked = "confirm_asked"
         case confirmAnswered = "confirm_answered"
         case say

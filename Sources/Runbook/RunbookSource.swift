@@ -74,6 +74,12 @@ public struct RunbookLibrary: Sendable {
         }
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         roots.append(exe.deletingLastPathComponent().appendingPathComponent("share/warren/runbooks").path)
+        // A build folder of the package (.build/<config>/warren): the package's own runbooks.
+        if exe.deletingLastPathComponent().lastPathComponent == ".build" || exe.pathComponents.contains(".build") {
+            var root = exe
+            while root.lastPathComponent != ".build" && root.pathComponents.count > 1 { root.deleteLastPathComponent() }
+            roots.append(root.deletingLastPathComponent().appendingPathComponent("runbooks").path)
+        }
         var seen = Set<String>()
         return RunbookLibrary(roots: roots.map { ($0 as NSString).standardizingPath }.filter { seen.insert($0).inserted })
     }

@@ -189,6 +189,8 @@ public struct RecordedRuns {
             return fail("\(error)", code: 2)
         }
         console.write("session \(id)\n")
+        target.attachCommandLog?({ entry in try? journal.append(entry, durable: false) })
+        defer { target.attachCommandLog?({ _ in }) }
         let engine = RunbookEngine(source: source, backend: target.backend, console: console, options: options,
                                    library: library, journal: journal, memory: memory, resume: resume)
         let statePath = simStatePath(id, target)

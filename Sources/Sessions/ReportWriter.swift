@@ -157,7 +157,8 @@ public enum ReportWriter {
 
         for e in entries {
             switch e.kind {
-            case .sessionStart:
+            case .sessionStart, .command:
+                // Commands a real backend ran stay in the journal; the report lists primitives.
                 break
             case .stepStart:
                 if openStart != nil { closeStep(nil, status: "no end recorded") }

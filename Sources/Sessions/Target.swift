@@ -33,6 +33,8 @@ public final class Target {
     /// The simulator, when the target is simulated.
     public let simulator: Simulator?
     public var redactor: Redactor
+    /// Routes the commands the backend runs (CLI tools, HTTP calls) into a journal, when it has any.
+    public var attachCommandLog: ((@escaping (JournalEntry) -> Void) -> Void)?
 
     public init(spec: TargetSpec, backend: Backend, redactor: Redactor = Redactor()) {
         self.spec = spec

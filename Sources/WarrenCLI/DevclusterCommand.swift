@@ -2,6 +2,8 @@ import ArgumentParser
 import Cluster
 import Foundation
 import RabbitMQ
+import Runbook
+import Sessions
 
 /// `warren devcluster up|down|status`: real RabbitMQ nodes on loopback.
 struct DevclusterCommand: ParsableCommand {
@@ -37,6 +39,20 @@ struct DevclusterCommand: ParsableCommand {
         @Flag(name: .long, help: "Print every command run, with its exit code and duration.") var verbose = false
         @OptionGroup var dir: DirOption
 
+        /// Forms the cluster with warren's own form-cluster runbook (recorded as a session).
+        static func formWithRunbook(_ backend: RabbitMQBackend, members: [String], dir: String) throws {
+            let library = RunbookLibrary.standard()
+            let source = try library.find("form-cluster")
+            let target = Target(spec: .inventory((dir as NSString).appendingPathComponent("inventory.yaml")), backend: backend,
+                                redactor: backend.redactor)
+            var options = RunOptions()
+            options.assumeYes = true
+            options.params = ["nodes": members.joined(separator: ",")]
+            let runs = RecordedRuns(paths: StatePaths(), library: library, terminal: ProcessTerminal())
+            let code = runs.run(source, target: target, options: options)
+            guard code == 0 else { throw DevCluster.Failure("the form-cluster runbook did not complete (exit \(code)); see `warren sessions`") }
+        }
+
         func run() throws {
             let start = Date()
             let verbose = self.verbose
@@ -44,7 +60,7 @@ struct DevclusterCommand: ParsableCommand {
                 let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort, prefix: prefix, log: { print($0) },
                                           onCommand: { r in
                     if verbose { print(String(format: "  [%d %.2fs] %@", r.exitCode, r.duration, r.argv.joined(separator: " "))) }
-                })
+                }, form: { backend, members in try Up.formWithRunbook(backend, members: members, dir: dir.path) })
                 print(String(format: "up in %.1f s: %@", Date().timeIntervalSince(start), m.inventoryPath))
             } catch {
                 throw DevclusterCommand.fail(error)

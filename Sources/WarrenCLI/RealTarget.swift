@@ -1,9 +1,23 @@
 import Cluster
 import Foundation
+import RabbitMQ
 import Runbook
 import Sessions
 
-/// A real cluster from its inventory file.
+/// A real cluster from its inventory file; the backend's notices (e.g. reads without
+/// credentials go through the CLI) are shown once.
 func realTarget(_ spec: TargetSpec) throws -> Target {
-    throw RunbookError.usage("real clusters are not available in this build")
+    guard let path = spec.inventory else { throw RunbookError.usage("no inventory file given") }
+    let inventory = try Inventory.load(path: path)
+    let backend = RabbitMQBackend(inventory: inventory)
+    for notice in backend.notices { FileHandle.standardError.write(Data("warren: \(notice)\n".utf8)) }
+    let target = Target(spec: spec, backend: backend, redactor: backend.redactor)
+    target.attachCommandLog = { [weak backend] sink in
+        backend?.onCommand = { record in
+            sink(JournalEntry(kind: .command, primitive: record.kind.rawValue, outcome: String(record.exitCode),
+                              message: record.output.isEmpty ? nil : String(record.output.suffix(2000)),
+                              duration: record.duration, value: record.argv.joined(separator: " ")))
+        }
+    }
+    return target
 }
