@@ -22,4 +22,5 @@ echo "== sweeps"
 if [ -x /usr/lib/rabbitmq/bin/rabbitmqctl ] && [ "${SKIP_RABBITMQ:-}" != 1 ]; then
   echo "== real RabbitMQ (devcluster on loopback)"
   .build/release/warren-bench rabbitmq
+  bench/rolling-restart-real.sh
 fi

@@ -631,7 +631,7 @@ public final class RunbookEngine: PrimitiveObserver {
         if call.kind == .destructive && !confirmedInStep {
             throw abortWith(.failed("refused: step '\(step)' calls the destructive primitive \(what) without a confirm() before it in the same step. Nothing was sent to the cluster"))
         }
-        if call.interlocked, let node = call.node {
+        if call.interlocked, let node = call.node, !RunbookEngine.drained(node, backend) {
             let critical = (try? backend.quorumCritical(node)) ?? []
             if !critical.isEmpty {
                 let why = "\(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s") (\(RunbookEngine.list(critical))): \(call.name) would leave them without a majority"
@@ -678,6 +678,13 @@ public final class RunbookEngine: PrimitiveObserver {
             console.write("\n")
             openPrimitiveLine = false
         }
+    }
+
+    /// A drained node passes the quorum interlock (rabbitmq.md section 3): its followers are
+    /// already stopped and its leaders moved, so stopping it takes nothing more away. (Real
+    /// 3.10.8 reports a drained node as quorum-critical through the management API.)
+    public static func drained(_ node: String, _ backend: Backend) -> Bool {
+        (try? backend.nodes())?.first { $0.name == node }?.underMaintenance ?? false
     }
 
     public static func describe(_ args: [String: String]) -> String {

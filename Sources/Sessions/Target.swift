@@ -33,6 +33,9 @@ public final class Target {
     /// The simulator, when the target is simulated.
     public let simulator: Simulator?
     public var redactor: Redactor
+    /// The cluster's name as its inventory declares it (locks and memory are keyed by it, so they
+    /// hold even while every node is down).
+    public var declaredClusterName: String?
     /// Routes the commands the backend runs (CLI tools, HTTP calls) into a journal, when it has any.
     public var attachCommandLog: ((@escaping (JournalEntry) -> Void) -> Void)?
 
@@ -78,7 +81,7 @@ public final class Target {
     /// a fresh simulated cluster by the session (nothing else can reach it).
     public func lockKey(session: String) -> String {
         switch spec.kind {
-        case .inventory: return (try? backend.status().clusterName).map { "cluster-\($0)" } ?? "inventory-\(Target.digest(spec.inventory ?? ""))"
+        case .inventory: return "cluster-" + clusterKey
         case .sim: return spec.simState.map { "sim-\(Target.digest($0))" } ?? "sim-session-\(session)"
         }
     }
@@ -87,11 +90,14 @@ public final class Target {
     public func memoryPath(paths: StatePaths) -> String? {
         switch spec.kind {
         case .inventory:
-            let name = (try? backend.status().clusterName) ?? Target.digest(spec.inventory ?? "")
-            return paths.memory + "/cluster-\(name).json"
+            return paths.memory + "/cluster-\(clusterKey).json"
         case .sim:
             return spec.simState.map { paths.memory + "/sim-\(Target.digest($0)).json" }
         }
+    }
+
+    private var clusterKey: String {
+        declaredClusterName ?? (try? backend.status().clusterName) ?? Target.digest(spec.inventory ?? "")
     }
 
     static func digest(_ s: String) -> String {

@@ -45,6 +45,7 @@ struct DevclusterCommand: ParsableCommand {
             let source = try library.find("form-cluster")
             let target = Target(spec: .inventory((dir as NSString).appendingPathComponent("inventory.yaml")), backend: backend,
                                 redactor: backend.redactor)
+            target.declaredClusterName = backend.inventory.cluster
             var options = RunOptions()
             options.assumeYes = true
             options.params = ["nodes": members.joined(separator: ",")]

@@ -12,6 +12,7 @@ func realTarget(_ spec: TargetSpec) throws -> Target {
     let backend = RabbitMQBackend(inventory: inventory)
     for notice in backend.notices { FileHandle.standardError.write(Data("warren: \(notice)\n".utf8)) }
     let target = Target(spec: spec, backend: backend, redactor: backend.redactor)
+    target.declaredClusterName = inventory.cluster
     target.attachCommandLog = { [weak backend] sink in
         backend?.onCommand = { record in
             sink(JournalEntry(kind: .command, primitive: record.kind.rawValue, outcome: String(record.exitCode),

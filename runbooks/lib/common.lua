@@ -51,13 +51,18 @@ function common.restart(node, timeout, question)
 end
 
 --- Joins `node` to the cluster through `seed` (stop_app, reset, join_cluster, start_app).
+--- A stopped node is started first; a booting one is let finish before its app is stopped.
 function common.join(node, seed, timeout, question)
   if common.running_member(node) and common.contains(seed:info().members, node.name) then
     say(node.name .. " is already a running member")
     return
   end
   confirm(question)
-  if node:state() == "running" then node:stop_app() end
+  if not node:ping() then node:start() end
+  if node:state() ~= "app_stopped" then
+    node:await_running{ timeout = timeout }
+    node:stop_app()
+  end
   node:reset()
   node:join(seed)
   node:start_app()

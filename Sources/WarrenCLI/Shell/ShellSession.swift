@@ -110,7 +110,7 @@ final class ShellObserver: PrimitiveObserver {
     func willCall(_ call: PrimitiveCall) throws -> Bool {
         if call.kind == .read { return true }
         let what = call.node.map { "\(call.name) on \($0)" } ?? call.name
-        if call.interlocked, let node = call.node {
+        if call.interlocked, let node = call.node, !RunbookEngine.drained(node, target.backend) {
             let critical = (try? target.backend.quorumCritical(node)) ?? []
             if !critical.isEmpty {
                 let why = "\(node) is quorum-critical for \(RunbookEngine.list(critical)): \(call.name) would leave \(critical.count == 1 ? "it" : "them") without a majority"

@@ -1,0 +1,119 @@
+import Cluster
+import Foundation
+@testable import RabbitMQ
+import Testing
+
+/// The shipped runbooks, run through the built `warren` binary against the real devcluster; after
+/// each, `rabbitmqctl` (not warren's backend) checks that the cluster converged.
+extension RealClusterTests {
+    /// `warren ARGS` with its own state directory; returns the exit code, output and state dir.
+    func warren(_ args: [String], answers: String? = nil) throws -> (code: Int32, output: String, state: String) {
+        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        var args = args
+        if let answers {
+            try answers.write(toFile: state + "/answers.txt", atomically: true, encoding: .utf8)
+            args += ["--answers", state + "/answers.txt"]
+        }
+        let r = DevClusterFixture.run(DevClusterFixture.warrenBinary, args,
+                                      env: ["WARREN_STATE": state, "WARREN_RUNBOOKS": DevClusterFixture.packageRoot + "/runbooks"],
+                                      timeout: 900)
+        return (r.code, r.output, state)
+    }
+
+    /// The primitive calls a session journaled, as "name node".
+    func primitives(_ state: String) -> [String] {
+        let sessions = (try? FileManager.default.contentsOfDirectory(atPath: state + "/sessions")) ?? []
+        return sessions.sorted().flatMap { s -> [String] in
+            let text = (try? String(contentsOfFile: "\(state)/sessions/\(s)/journal.jsonl", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line in
+                guard let e = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      e["kind"] as? String == "primitive", e["phase"] as? String == "result",
+                      let p = e["primitive"] as? String, !p.hasPrefix("gate.") else { return nil }
+                return "\(p) \(e["node"] as? String ?? "")"
+            }
+        }
+    }
+
+    func short(_ node: String) -> String { String(node.split(separator: "@")[0]) }
+
+    @Test("rolling-restart on the real cluster restarts each node once and converges")
+    func rollingRestartRunbook() throws {
+        expectConverged()
+        let r = try warren(["run", "rolling-restart", "--inventory", f.inventoryPath, "--yes"])
+        #expect(r.code == 0, "\(r.output)")
+        #expect(primitives(r.state).filter { $0.hasPrefix("stop ") }.sorted() == f.members.map { "stop \($0)" }.sorted())
+        expectConverged()
+    }
+
+    @Test("full-shutdown then full-startup on the real cluster: the last stopped starts first, and it converges")
+    func fullShutdownStartupRunbooks() throws {
+        expectConverged()
+        let unsafe = f.members.map { "stop-\(short($0))#unsafe: yes" }.joined(separator: "\n")
+        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try unsafe.write(toFile: state + "/answers.txt", atomically: true, encoding: .utf8)
+        let env = ["WARREN_STATE": state, "WARREN_RUNBOOKS": DevClusterFixture.packageRoot + "/runbooks"]
+        let down = DevClusterFixture.run(DevClusterFixture.warrenBinary,
+                                         ["run", "full-shutdown", "--inventory", f.inventoryPath, "--yes", "--answers", state + "/answers.txt"],
+                                         env: env, timeout: 600)
+        #expect(down.code == 0, "\(down.output)")
+        for n in f.members { #expect(f.ctl(n, ["ping"], tool: "rabbitmq-diagnostics").code != 0, "\(n) still answers") }
+        // The same state directory: the recorded shutdown order is this cluster's memory.
+        let up = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["run", "full-startup", "--inventory", f.inventoryPath, "--yes"],
+                                       env: env, timeout: 900)
+        #expect(up.code == 0, "\(up.output)")
+        let starts = primitives(state).filter { $0.hasPrefix("start ") }
+        #expect(starts.first == "start \(n1)", "\(starts)")
+        expectConverged()
+    }
+
+    @Test("add-node then remove-node on the real cluster: the spare joins with replicas, then leaves")
+    func addRemoveRunbooks() throws {
+        expectConverged()
+        let spare = try #require(f.spareNames.first)
+        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+        let add = try warren(["run", "add-node", "--inventory", f.inventoryPath, "--yes", "--param", "node=\(spare)"])
+        #expect(add.code == 0, "\(add.output)")
+        expectConverged(all.union([spare]))
+        let remove = try warren(["run", "remove-node", "--inventory", f.inventoryPath, "--yes", "--param", "node=\(spare)"])
+        #expect(remove.code == 0, "\(remove.output)")
+        expectConverged()
+    }
+
+    @Test("replace-node on the real cluster grows onto the new node before forgetting the old one, and back")
+    func replaceRunbook() throws {
+        expectConverged()
+        let spare = try #require(f.spareNames.first)
+        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+        let r = try warren(["run", "replace-node", "--inventory", f.inventoryPath, "--yes", "--param", "old=\(n3)", "--param", "new=\(spare)"])
+        #expect(r.code == 0, "\(r.output)")
+        let p = primitives(r.state)
+        let grow = p.firstIndex { $0.hasPrefix("grow ") }, forget = p.firstIndex { $0.hasPrefix("forget ") }
+        #expect(grow != nil && forget != nil && grow! < forget!, "\(p)")
+        expectConverged([n1, n2, spare])
+        // And back: n3 (reset by nothing, only forgotten: its app is stopped) replaces the spare.
+        let back = try warren(["run", "replace-node", "--inventory", f.inventoryPath, "--yes", "--param", "old=\(spare)", "--param", "new=\(n3)"])
+        #expect(back.code == 0, "\(back.output)")
+        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120)
+        expectConverged()
+    }
+
+    @Test("a node that does not come back stops rolling-restart at its step, shows its log, and no other node is touched")
+    func nodeDoesNotComeBack() throws {
+        expectConverged()
+        var inventory = f.inventory
+        let i = try #require(inventory.nodes.firstIndex { $0.name == n2 })
+        inventory.nodes[i].start = "echo 'simulated: the disk is gone' >&2; exit 3"
+        let path = f.dir + "/broken-start.yaml"
+        try inventory.yaml().write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try warren(["run", "rolling-restart", "--inventory", path, "--yes"])
+        #expect(r.code == 1, "\(r.output)")
+        #expect(r.output.contains("simulated: the disk is gone"), "\(r.output)")
+        #expect(r.output.contains("last lines of"), "\(r.output)")
+        let p = primitives(r.state)
+        #expect(!p.contains("stop \(n3)") && !p.contains("drain \(n3)"), "\(p)")
+        f.restore()
+        expectConverged()
+    }
+}
