@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// Whether a TCP connection to host:port succeeds within `timeout` seconds.
-func tcpReachable(host: String, port: Int, timeout: Double) -> Bool {
+/// Calls `body` with each TCP address of host:port in turn until it returns a value.
+func firstTCPAddress<T>(host: String, port: Int, _ body: (addrinfo) -> T?) -> T? {
     var hints = addrinfo()
     hints.ai_family = AF_UNSPEC
     #if canImport(Glibc)
@@ -13,27 +13,33 @@ func tcpReachable(host: String, port: Int, timeout: Double) -> Bool {
     hints.ai_socktype = SOCK_STREAM
     #endif
     var res: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(host, String(port), &hints, &res) == 0, let first = res else { return false }
+    guard getaddrinfo(host, String(port), &hints, &res) == 0, let first = res else { return nil }
     defer { freeaddrinfo(first) }
     var ai: UnsafeMutablePointer<addrinfo>? = first
     while let a = ai {
-        defer { ai = a.pointee.ai_next }
-        let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
-        if fd < 0 { continue }
+        ai = a.pointee.ai_next
+        if let value = body(a.pointee) { return value }
+    }
+    return nil
+}
+
+/// Whether a TCP connection to host:port succeeds within `timeout` seconds.
+func tcpReachable(host: String, port: Int, timeout: Double) -> Bool {
+    firstTCPAddress(host: host, port: port) { a -> Bool? in
+        let fd = socket(a.ai_family, a.ai_socktype, a.ai_protocol)
+        if fd < 0 { return nil }
         defer { close(fd) }
         let flags = fcntl(fd, F_GETFL, 0)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-        let rc = connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen)
-        if rc == 0 { return true }
-        guard errno == EINPROGRESS else { continue }
+        if connect(fd, a.ai_addr, a.ai_addrlen) == 0 { return true }
+        guard errno == EINPROGRESS else { return nil }
         var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { continue }
+        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { return nil }
         var err: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-        if err == 0 { return true }
-    }
-    return false
+        return err == 0 ? true : nil
+    } ?? false
 }
 
 /// Whether nothing listens on the loopback TCP port (so a node can bind it).
@@ -97,28 +103,16 @@ func erlangCookieHash(_ cookie: String) -> String {
 /// The node names registered with epmd on `host` (EPMD NAMES_REQ), or nil when epmd cannot be
 /// reached. A node missing from the list has no running VM there.
 func epmdNames(host: String, port: Int = 4369, timeout: Double = 1) -> Set<String>? {
-    var hints = addrinfo()
-    hints.ai_family = AF_UNSPEC
-    #if canImport(Glibc)
-    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    #else
-    hints.ai_socktype = SOCK_STREAM
-    #endif
-    var res: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(host, String(port), &hints, &res) == 0, let first = res else { return nil }
-    defer { freeaddrinfo(first) }
-    var ai: UnsafeMutablePointer<addrinfo>? = first
-    while let a = ai {
-        ai = a.pointee.ai_next
-        let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
-        if fd < 0 { continue }
+    firstTCPAddress(host: host, port: port) { a -> Set<String>? in
+        let fd = socket(a.ai_family, a.ai_socktype, a.ai_protocol)
+        if fd < 0 { return nil }
         defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: .init((timeout - Double(Int(timeout))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 else { continue }
+        guard connect(fd, a.ai_addr, a.ai_addrlen) == 0 else { return nil }
         let request: [UInt8] = [0, 1, 110] // length 1, NAMES_REQ ('n')
-        guard write(fd, request, 3) == 3 else { continue }
+        guard write(fd, request, 3) == 3 else { return nil }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -126,7 +120,7 @@ func epmdNames(host: String, port: Int = 4369, timeout: Double = 1) -> Set<Strin
             if n <= 0 { break }
             data += buffer[0..<n]
         }
-        guard data.count >= 4 else { continue }
+        guard data.count >= 4 else { return nil }
         let text = String(decoding: data[4...], as: UTF8.self)
         var names: Set<String> = []
         for line in text.split(separator: "\n") where line.hasPrefix("name ") {
@@ -134,5 +128,4 @@ func epmdNames(host: String, port: Int = 4369, timeout: Double = 1) -> Set<Strin
         }
         return names
     }
-    return nil
 }

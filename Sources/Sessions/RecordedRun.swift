@@ -55,6 +55,8 @@ public struct RecordedRuns {
     public var library: RunbookLibrary
     public var terminal: Terminal
     public var breakLock = false
+    /// `--canary`: publish and consume canary messages for the whole run and report losses.
+    public var canary = false
 
     public init(paths: StatePaths, library: RunbookLibrary, terminal: Terminal) {
         self.paths = paths
@@ -194,10 +196,20 @@ public struct RecordedRuns {
         let engine = RunbookEngine(source: source, backend: target.backend, console: console, options: options,
                                    library: library, journal: journal, memory: memory, resume: resume)
         let statePath = simStatePath(id, target)
+        let canary = startCanary(target, console: console)
         if target.simulator != nil {
-            engine.afterPrimitive = { _ in try target.saveSimulator(to: statePath) }
+            engine.afterPrimitive = { _ in
+                canary?.tick()
+                try target.saveSimulator(to: statePath)
+            }
         }
         let result = engine.run()
+        if let canary {
+            let figures = canary.finish(timeout: target.simulator == nil ? 60 : 0)
+            console.write(figures.line + "\n")
+            try? journal.append(JournalEntry(kind: .note, clock: target.backend.now(), key: "canary", value: figures.line))
+            if target.simulator != nil { try? target.saveSimulator(to: statePath) }
+        }
         if case .usage? = result.error {
             // Refused before anything changed: a new session leaves nothing behind.
             if resume == nil { try? FileManager.default.removeItem(atPath: dir) }
@@ -206,6 +218,30 @@ public struct RecordedRuns {
         writeReport(id: id, target: target)
         console.write("report: \(dir)/report.md  (warren sessions show \(id))\n")
         return result.exitCode
+    }
+
+    /// Declares the canary queue and starts its traffic (a thread of its own on a real cluster).
+    private func startCanary(_ target: Target, console: Console) -> Canary? {
+        guard canary else { return nil }
+        let backend: Backend
+        if target.simulator != nil {
+            backend = target.backend
+        } else if let make = target.makeCanaryBackend {
+            backend = make()
+        } else {
+            console.write("--canary: this target has no canary client; running without canary traffic\n")
+            return nil
+        }
+        let c = Canary(backend: backend)
+        do {
+            try c.prepare()
+        } catch {
+            console.write("--canary: cannot declare the queue \(Canary.queue): \(error); running without canary traffic\n")
+            return nil
+        }
+        console.write("canary traffic on queue \(Canary.queue)\n")
+        if target.simulator == nil { c.startTicking() } else { c.tick() }
+        return c
     }
 
     /// Writes `report.md` from the journal and the cluster's final state.

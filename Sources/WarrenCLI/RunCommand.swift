@@ -29,6 +29,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("break-lock"), help: "Take the cluster's lock even if another run holds it.")
     var breakLock = false
 
+    @Flag(help: "Publish and consume canary messages on a quorum queue for the whole run; report losses and the longest gap.")
+    var canary = false
+
     func run() throws {
         let terminal = ProcessTerminal()
         let library = RunbookLibrary.standard()
@@ -42,6 +45,7 @@ struct RunCommand: ParsableCommand {
             let t = try target.makeTarget()
             var runs = RecordedRuns(paths: StatePaths(), library: library, terminal: terminal)
             runs.breakLock = breakLock
+            runs.canary = canary
             let code = runs.run(source, target: t, options: options)
             if code != 0 { throw ExitCode(code) }
         } catch let e as RunbookError {

@@ -149,6 +149,18 @@ struct RunTests {
         #expect(replay.code == 0 && replay.output.contains("rolling-restart completed"), "\(replay.output)")
     }
 
+    @Test("--canary on the simulator publishes and consumes for the whole run and reports no loss")
+    func canary() throws {
+        let w = try Warren(); defer { w.cleanUp() }
+        let r = try w.run(["run", "rolling-restart", "--yes", "--canary"])
+        #expect(r.code == 0, "\(r.output)")
+        let line = try #require(r.output.split(separator: "\n").first { $0.hasPrefix("canary: published") })
+        #expect(line.contains(", lost 0,") && !line.contains("confirmed 0,"), "\(line)")
+        let session = try #require(w.sessions.first)
+        let report = try String(contentsOfFile: w.state + "/sessions/\(session)/report.md", encoding: .utf8)
+        #expect(report.contains("canary: published"))
+    }
+
     @Test("--plan shows steps and primitives and changes nothing")
     func plan() throws {
         let w = try Warren(); defer { w.cleanUp() }

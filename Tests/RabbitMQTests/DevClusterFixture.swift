@@ -40,6 +40,7 @@ final class DevClusterFixture: @unchecked Sendable {
             _ = Self.run(Self.warrenBinary, ["devcluster", "down", "--dir", dir], timeout: 120)
         }
         if FileManager.default.fileExists(atPath: dir) { try FileManager.default.removeItem(atPath: dir) }
+        Self.killStrays(dir)
         let up = Self.run(Self.warrenBinary, ["devcluster", "up", "--nodes", String(nodes), "--spares", String(spares),
                                               "--base-port", String(basePort), "--prefix", prefix, "--dir", dir], timeout: 300)
         guard up.code == 0 else {
@@ -64,6 +65,12 @@ final class DevClusterFixture: @unchecked Sendable {
     func stop() {
         let r = Self.run(Self.warrenBinary, ["devcluster", "down", "--dir", dir], timeout: 180)
         if r.code != 0, DevCluster.manifest(dir: dir) != nil { try? DevCluster.down(dir: dir) }
+        Self.killStrays(dir)
+    }
+
+    /// Kills Erlang VMs left by an earlier, interrupted run of this suite (their `-home` is `dir`).
+    static func killStrays(_ dir: String) {
+        _ = run("/usr/bin/pkill", ["-KILL", "-f", "beam.smp.* -home \(dir) "])
     }
 
     // MARK: Independent checks (rabbitmqctl directly, not through the backend)

@@ -37,11 +37,14 @@ extension RealClusterTests {
 
     func short(_ node: String) -> String { String(node.split(separator: "@")[0]) }
 
-    @Test("rolling-restart on the real cluster restarts each node once and converges")
+    @Test("rolling-restart on the real cluster restarts each node once, converges, and its canary loses nothing")
     func rollingRestartRunbook() throws {
         expectConverged()
-        let r = try warren(["run", "rolling-restart", "--inventory", f.inventoryPath, "--yes"])
+        let r = try warren(["run", "rolling-restart", "--inventory", f.inventoryPath, "--yes", "--canary"])
         #expect(r.code == 0, "\(r.output)")
+        let canary = try #require(r.output.split(separator: "\n").first { $0.hasPrefix("canary: published") }, "\(r.output)")
+        #expect(canary.contains(", lost 0,"), "\(canary)")
+        #expect(!canary.contains("confirmed 0,"), "\(canary)")
         #expect(primitives(r.state).filter { $0.hasPrefix("stop ") }.sorted() == f.members.map { "stop \($0)" }.sorted())
         expectConverged()
     }

@@ -59,10 +59,10 @@ function common.join(node, seed, timeout, question)
   end
   confirm(question)
   if not node:ping() then node:start() end
-  if node:state() ~= "app_stopped" then
-    node:await_running{ timeout = timeout }
-    node:stop_app()
-  end
+  if node:state() == "booting" then node:await_running{ timeout = timeout } end
+  -- Always: a standalone node is not in the cluster's view, so its app may look stopped when it
+  -- runs; stop_app on a stopped app does nothing.
+  node:stop_app()
   node:reset()
   node:join(seed)
   node:start_app()
