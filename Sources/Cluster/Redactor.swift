@@ -39,13 +39,38 @@ public struct Redactor: Sendable {
         ("ERLANG_COOKIE=", try! NSRegularExpression(pattern: "(?i)(RABBITMQ_ERLANG_COOKIE=)\\S+"), "$1***"),
     ]
 
+    /// A byte scan: `range(of:options: .caseInsensitive)` costs microseconds per call, and
+    /// redaction runs on every chunk of output.
+    public static func containsIgnoringASCIICase(_ text: String, _ needle: String) -> Bool {
+        let n = Array(needle.utf8).map { $0 | 0x20 }
+        guard !n.isEmpty else { return true }
+        var matched = 0
+        var candidateStart = 0
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i] | 0x20
+            if b == n[matched] {
+                if matched == 0 { candidateStart = i }
+                matched += 1
+                if matched == n.count { return true }
+            } else if matched > 0 {
+                matched = 0
+                i = candidateStart + 1
+                continue
+            }
+            i += 1
+        }
+        return false
+    }
+
     /// The text with every secret replaced by `***`.
     public func redact(_ text: String) -> String {
         var out = text
         for s in secrets where out.contains(s) {
             out = out.replacingOccurrences(of: s, with: "***")
         }
-        for p in Redactor.patterns where out.range(of: p.trigger, options: .caseInsensitive) != nil {
+        for p in Redactor.patterns where Redactor.containsIgnoringASCIICase(out, p.trigger) {
             out = p.regex.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: p.template)
         }
         return out

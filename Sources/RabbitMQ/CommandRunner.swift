@@ -32,6 +32,9 @@ struct ProcessResult {
     var stderr: String
     var duration: Double
     var timedOut: Bool
+    /// What a command that did not need to run "returns".
+    static let skipped = ProcessResult(exitCode: 0, stdout: "", stderr: "", duration: 0, timedOut: false)
+
     /// Standard output then standard error, trimmed.
     var combined: String {
         [stdout, stderr].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }

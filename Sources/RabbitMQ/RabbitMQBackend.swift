@@ -558,7 +558,11 @@ public final class RabbitMQBackend: Backend {
     public func start(_ node: String) throws {
         let n = try resolve(node)
         try ensureIdentity(allowUnreachable: true)
-        let r = runShell(entry(n).start, node: n, timeout: 120)
+        // A VM already registered with epmd is up or booting: starting it again would launch a
+        // second one for the same node. Wait for it instead.
+        let parts = n.split(separator: "@", maxSplits: 1).map(String.init)
+        let registered = parts.count == 2 && (epmdNames(host: parts[1])?.contains(parts[0]) ?? false)
+        let r = registered ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: 120)
         if r.exitCode != 0 {
             var m = "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
             if !r.combined.isEmpty { m += "\n" + r.combined }

@@ -134,7 +134,8 @@ public final class SessionRecorder: @unchecked Sendable {
         lock.withLock {
             guard fd >= 0 else { return }
             flushPending(force: true)
-            fsync(fd)
+            // No fsync: every event is already written (a crash of warren keeps it); the journal,
+            // not the recording, is what must survive a power loss.
             Foundation.close(fd)
             fd = -1
         }
@@ -166,7 +167,7 @@ public final class SessionRecorder: @unchecked Sendable {
                 k -= 1
             }
         }
-        if text.utf8.count >= 13, text.lowercased().contains("authorization"),
+        if text.utf8.count >= 13, Redactor.containsIgnoringASCIICase(text, "authorization"),
            let r = text.range(of: "authorization", options: [.caseInsensitive, .backwards]),
            !text[r.upperBound...].contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             // An unfinished header line: its value may continue in the next chunk. Past the cap

@@ -10,16 +10,19 @@ public struct SessionListing: Sendable {
     public var summary: SessionSummary?
     /// Why the journal could not be read (a `JournalError` description naming file and line).
     public var problem: String?
+    /// A live warren process holds the cluster lock for this session: it is running now.
+    public var running = false
 
     public var runbook: String { summary.map { $0.start.runbook ?? $0.start.path ?? "?" } ?? "?" }
     public var target: String { summary?.start.target ?? "?" }
     /// Wall-clock start, seconds since 1970.
     public var started: Double? { summary?.start.time }
 
-    /// `done`, `failed`, `refused`, `interrupted`, `crashed` (no session end recorded: a crash, a
-    /// kill, or a run still going on), or `unreadable`.
+    /// `done`, `failed`, `refused`, `interrupted`, `running` (a live process holds its lock),
+    /// `crashed` (no session end recorded and nobody holds its lock), or `unreadable`.
     public var outcome: String {
         guard let summary else { return "unreadable" }
+        if running && summary.outcome == nil { return "running" }
         return summary.outcome ?? "crashed"
     }
 
@@ -95,7 +98,22 @@ public struct SessionStore: Sendable {
         } catch {
             l.problem = String(describing: error)
         }
+        l.running = lockHolders().contains(id)
         return l
+    }
+
+    /// Sessions whose cluster lock (`$WARREN_STATE/locks`, beside this directory) is held by a
+    /// live process on this host.
+    func lockHolders() -> Set<String> {
+        let locks = (directory as NSString).deletingLastPathComponent + "/locks"
+        var ids = Set<String>()
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? [] where file.hasSuffix(".lock") {
+            guard let data = FileManager.default.contents(atPath: locks + "/" + file),
+                  let holder = try? JSONDecoder().decode(ClusterLock.Holder.self, from: data),
+                  holder.host == ProcessInfo.processInfo.hostName, kill(holder.pid, 0) == 0 || errno == EPERM else { continue }
+            ids.insert(holder.session)
+        }
+        return ids
     }
 
     /// Every session, oldest first.

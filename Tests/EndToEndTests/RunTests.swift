@@ -82,6 +82,8 @@ struct RunTests {
         #expect(r.code == 1)
         #expect(r.output.contains("locked by another warren run: pid \(t.pid)"), "\(r.output)")
         #expect(r.output.contains("session ") && r.output.contains("since "))
+        let list = try w.run(["sessions"])
+        #expect(list.output.contains("running"), "\(list.output)")
         t.sendControl("c")
         #expect(try t.waitForExit() == 3)
         // The holder is gone: the lock is free again, and the interrupted run resumes.

@@ -37,6 +37,13 @@ extension RealClusterTests {
 
     func short(_ node: String) -> String { String(node.split(separator: "@")[0]) }
 
+    /// Starts the spare node as an operator would before adding it, and waits until it runs.
+    func startSpare(_ spare: String) throws {
+        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+        let problem = f.waitUntil(timeout: 120) { f.ctl(spare, ["await_startup", "--timeout", "5"]).code == 0 ? nil : "\(spare) not up" }
+        try #require(problem == nil, "\(problem ?? "")")
+    }
+
     @Test("rolling-restart on the real cluster restarts each node once, converges, and its canary loses nothing")
     func rollingRestartRunbook() throws {
         expectConverged()
@@ -75,7 +82,7 @@ extension RealClusterTests {
     func addRemoveRunbooks() throws {
         expectConverged()
         let spare = try #require(f.spareNames.first)
-        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+        try startSpare(spare)
         let add = try warren(["run", "add-node", "--inventory", f.inventoryPath, "--yes", "--param", "node=\(spare)"])
         #expect(add.code == 0, "\(add.output)")
         expectConverged(all.union([spare]))
@@ -88,7 +95,7 @@ extension RealClusterTests {
     func replaceRunbook() throws {
         expectConverged()
         let spare = try #require(f.spareNames.first)
-        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+        try startSpare(spare)
         let r = try warren(["run", "replace-node", "--inventory", f.inventoryPath, "--yes", "--param", "old=\(n3)", "--param", "new=\(spare)"])
         #expect(r.code == 0, "\(r.output)")
         let p = primitives(r.state)
