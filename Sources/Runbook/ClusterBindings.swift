@@ -64,8 +64,6 @@ public func shortNodeNames(_ names: [String]) -> [String: String] {
 public final class ClusterBindings {
     public let backend: Backend
     public weak var observer: PrimitiveObserver?
-    /// Polled between waits; true stops the wait with `interrupted`.
-    public var interrupted: () -> Bool = { false }
 
     public init(backend: Backend) {
         self.backend = backend

@@ -60,8 +60,6 @@ public final class RunbookEngine: PrimitiveObserver {
     public var afterPrimitive: ((PrimitiveCall) throws -> Void)?
     /// Called before a step runs (drills inject faults). Throwing `SimulatedCrash` stops the run.
     public var beforeStep: ((String) throws -> Void)?
-    /// Ctrl-C pending (the shell and CLI route SIGINT to the Lua state; waits also poll this).
-    public var interruptRequested: () -> Bool = { false }
 
     // Run state
     private var lua: LuaState?
@@ -427,6 +425,9 @@ public final class RunbookEngine: PrimitiveObserver {
                 e = abort
             } else if case LuaError.interrupted = error {
                 e = .interrupted
+            } else if lua?.interruptRequested ?? false {
+                // Ctrl-C also reached the tool the primitive was running, which failed because of it.
+                e = .interrupted
             } else if let le = error as? LuaError {
                 e = .failed("step '\(id)' failed: \(le.description)")
             } else {
@@ -533,7 +534,7 @@ public final class RunbookEngine: PrimitiveObserver {
         let start = backend.now()
         while true {
             if try condition() { return }
-            if interruptRequested() || (lua?.interruptRequested ?? false) { throw abortWith(.interrupted) }
+            if lua?.interruptRequested ?? false { throw abortWith(.interrupted) }
             // Millisecond resolution: a remainder below 1 ms counts as the deadline (a clock that
             // cannot advance by less would otherwise spin).
             let remaining = timeout - (backend.now() - start)

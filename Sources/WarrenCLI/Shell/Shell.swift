@@ -49,7 +49,6 @@ final class Shell {
         lua.output = { [terminal] in terminal.write($0) }
         observer = ShellObserver(target: target, terminal: terminal, session: session)
         bindings.observer = observer
-        bindings.interrupted = { [lua] in lua.interruptRequested }
         bindings.install(into: lua)
         // Node globals: n1, n2... (short names that are Lua identifiers and not taken).
         for (full, short) in shortNames.sorted(by: { $0.key < $1.key })
