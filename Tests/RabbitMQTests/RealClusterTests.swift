@@ -191,6 +191,13 @@ struct RealClusterTests {
         var inv = f.inventory
         let i = inv.nodes.firstIndex { $0.name == n3 }!
         inv.nodes[i].start = "echo 'cannot start: simulated failure' >&2; exit 3"
+        // Starting a node that runs does nothing (as the service manager would): stop it first.
+        try f.makeBackend().stop(n3)
+        defer {
+            let good = f.makeBackend()
+            try? good.start(n3)
+            try? good.awaitRunning(n3, timeout: 120)
+        }
         let b = f.makeBackend(inv)
         let error = try #require(throws: ClusterError.self) { try b.start(n3) }
         #expect(error.node == n3)

@@ -59,10 +59,11 @@ function common.join(node, seed, timeout, question)
   end
   confirm(question)
   if not node:ping() then node:start() end
-  if node:state() == "booting" then node:await_running{ timeout = timeout } end
-  -- Always: a standalone node is not in the cluster's view, so its app may look stopped when it
-  -- runs; stop_app on a stopped app does nothing.
-  node:stop_app()
+  -- Always stop the app (a standalone node is not in the cluster's view, so its app may look
+  -- stopped while it runs; stop_app on a stopped app does nothing). A node that has just started
+  -- refuses until its boot is done: retry until then.
+  wait_until(function() return (pcall(function() node:stop_app() end)) end,
+    { timeout = timeout, every = 3, what = node.name .. " to finish booting and stop its app" })
   node:reset()
   node:join(seed)
   node:start_app()
