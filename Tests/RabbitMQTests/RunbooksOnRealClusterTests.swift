@@ -41,7 +41,14 @@ extension RealClusterTests {
     /// e.g. left with its app stopped by an earlier remove-node), and waits until it answers.
     func startSpare(_ spare: String) throws {
         let up = { f.ctl(spare, ["ping"], tool: "rabbitmq-diagnostics").code == 0 }
-        if !up() { _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120) }
+        if !up() {
+            // A new machine: an earlier test may have left the spare forgotten but not reset, and
+            // such a node fails to boot (inconsistent_cluster). Its data directory goes first.
+            let mnesia = (f.script(spare, "start.sh") as NSString).deletingLastPathComponent + "/mnesia"
+            try? FileManager.default.removeItem(atPath: mnesia)
+            try FileManager.default.createDirectory(atPath: mnesia, withIntermediateDirectories: true)
+            _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+        }
         let problem = f.waitUntil(timeout: 120) { up() ? nil : "\(spare) does not answer ping" }
         try #require(problem == nil, "\(problem ?? "")")
     }
