@@ -588,7 +588,7 @@ public final class RunbookEngine: PrimitiveObserver {
         closePrimitiveLine()
         var last: [String] = []
         do {
-            try waitUntil(what: "a healthy cluster", timeout: timeout, every: 2) {
+            try waitUntil(what: "a healthy cluster", timeout: timeout, every: 0.5) {
                 last = try RunbookEngine.healthProblems(backend)
                 return last.isEmpty
             }
@@ -606,7 +606,7 @@ public final class RunbookEngine: PrimitiveObserver {
         if let abort { throw abort }
         closePrimitiveLine()
         do {
-            try waitUntil(what: "\(node) to run", timeout: timeout, every: 2) {
+            try waitUntil(what: "\(node) to run", timeout: timeout, every: 0.5) {
                 try backend.status().running.contains(node)
             }
         } catch let e as RunbookError where e != .interrupted {
