@@ -98,13 +98,8 @@ struct FaultTests {
 
     @Test("full-startup force-boots another node only after a separate confirmation when the last-stopped node is lost")
     func forceBootPath() throws {
-        let d = Drill()
-        _ = try d.run("full-shutdown", answers: "stop-n2#unsafe: yes\nstop-n1#unsafe: yes\n")
-        try d.sim.loseDisk("n1")
-        try d.sim.failNextBoot("n1")
         // Refused: stops without force-booting.
-        let d2 = Drill(sim: d.sim)
-        try FileManager.default.copyItem(atPath: d.memoryPath, toPath: d2.memoryPath)
+        let d2 = try lastStoppedNodeLost()
         let r = try d2.run("full-startup", params: ["timeout": "60"], yes: false, console: ScriptedConsole(answers: ["n"]))
         #expect(r.error != nil)
         #expect(!d2.primitives.contains { $0.hasPrefix("force_boot") })
@@ -116,15 +111,22 @@ struct FaultTests {
 struct ForceBootTests {
     @Test("confirming the force boot boots another node without waiting for the lost one")
     func forceBootConfirmed() throws {
-        let d = Drill()
-        _ = try d.run("full-shutdown", answers: "stop-n2#unsafe: yes\nstop-n1#unsafe: yes\n")
-        try d.sim.loseDisk("n1")
-        try d.sim.failNextBoot("n1")
-        let d2 = Drill(sim: d.sim)
-        try FileManager.default.copyItem(atPath: d.memoryPath, toPath: d2.memoryPath)
+        let d2 = try lastStoppedNodeLost()
         let r = try d2.run("full-startup", params: ["timeout": "60"], yes: false, console: ScriptedConsole(answers: ["y"]))
         #expect(d2.primitives.contains("force_boot rabbit@n2"), "\(d2.lastConsole.text)")
         #expect(try d2.sim.status().running.contains("rabbit@n2"))
         _ = r
     }
+}
+
+/// A cluster after a full shutdown whose last-stopped node (n1) lost its disk and cannot boot,
+/// with the recorded shutdown order, ready for full-startup.
+func lastStoppedNodeLost() throws -> Drill {
+    let d = Drill()
+    _ = try d.run("full-shutdown", answers: "stop-n2#unsafe: yes\nstop-n1#unsafe: yes\n")
+    try d.sim.loseDisk("n1")
+    try d.sim.failNextBoot("n1")
+    let next = Drill(sim: d.sim)
+    try FileManager.default.copyItem(atPath: d.memoryPath, toPath: next.memoryPath)
+    return next
 }
