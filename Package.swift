@@ -18,6 +18,9 @@ let package = Package(
         .systemLibrary(name: "CEditLine", path: "Sources/CEditLine", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
         .target(name: "CShims", dependencies: ["CLua", "CEditLine"]),
+        .systemLibrary(name: "CRabbitMQC", path: "Sources/CRabbitMQC", pkgConfig: "librabbitmq",
+                       providers: [.apt(["librabbitmq-dev"])]),
+        .target(name: "CAMQP", dependencies: ["CRabbitMQC"], linkerSettings: [.linkedLibrary("rabbitmq")]),
 
         // Runtimes
         .target(name: "Lua", dependencies: ["CLua", "CShims"]),
@@ -26,7 +29,7 @@ let package = Package(
         // The cluster model and its backends
         .target(name: "Cluster"),
         .target(name: "Simulator", dependencies: ["Cluster"]),
-        .target(name: "RabbitMQ", dependencies: ["Cluster", "Yams"]),
+        .target(name: "RabbitMQ", dependencies: ["Cluster", "CAMQP", "Yams"]),
 
         // Engine, sessions, command line
         .target(name: "Runbook", dependencies: ["Lua", "Cluster"]),

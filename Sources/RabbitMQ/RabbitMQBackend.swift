@@ -205,12 +205,24 @@ public final class RabbitMQBackend: Backend {
         throw e
     }
 
-    /// False only when epmd on the node's host answers and does not list the node (no VM there):
-    /// lets reads skip a down node without a 0.5-1 s CLI call.
-    func vmMayRun(_ node: String) -> Bool {
+    /// Whether epmd on the node's host lists the node (its VM is up: it registers as soon as its
+    /// distribution listener runs, and is gone the moment the VM exits); nil when epmd cannot be
+    /// asked. One TCP round trip, against 0.5-1 s for a CLI call.
+    func epmdRegistered(_ node: String) -> Bool? {
         let parts = node.split(separator: "@").map(String.init)
-        guard parts.count == 2, let names = epmdNames(host: parts[1]) else { return true }
+        guard parts.count == 2, let names = epmdNames(host: parts[1]) else { return nil }
         return names.contains(parts[0])
+    }
+
+    /// False only when epmd on the node's host answers and does not list the node (no VM there):
+    /// lets reads skip a down node without a CLI call.
+    func vmMayRun(_ node: String) -> Bool { epmdRegistered(node) ?? true }
+
+    /// Whether the node's own management API answers (only a booted node serves it).
+    func managementAnswers(_ node: String) -> Bool {
+        guard let base = entry(node).management,
+              let o = try? http.getJSON(base: base, path: "/api/overview") as? [String: Any] else { return false }
+        return o["node"] as? String == node
     }
 
     /// The first running node other than `excluding`, for commands that must run on a live member.
@@ -488,8 +500,13 @@ public final class RabbitMQBackend: Backend {
         return result
     }
 
+    /// Whether the node's runtime answers. The cheap answers first: a node epmd does not list has
+    /// no VM, and a node whose management API answers is up; only otherwise
+    /// `rabbitmq-diagnostics ping` (a VM starting or with its app stopped).
     public func ping(_ node: String) throws -> Bool {
         let n = try resolve(node)
+        if !vmMayRun(n) { return false }
+        if managementAnswers(n) { return true }
         return cli("rabbitmq-diagnostics", node: n, ["ping"], timeout: 30).exitCode == 0
     }
 
@@ -560,9 +577,7 @@ public final class RabbitMQBackend: Backend {
         try ensureIdentity(allowUnreachable: true)
         // A VM already registered with epmd is up or booting: starting it again would launch a
         // second one for the same node. Wait for it instead.
-        let parts = n.split(separator: "@", maxSplits: 1).map(String.init)
-        let registered = parts.count == 2 && (epmdNames(host: parts[1])?.contains(parts[0]) ?? false)
-        let r = registered ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: 120)
+        let r = epmdRegistered(n) == true ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: 120)
         if r.exitCode != 0 {
             var m = "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
             if !r.combined.isEmpty { m += "\n" + r.combined }
@@ -570,10 +585,11 @@ public final class RabbitMQBackend: Backend {
             if !log.isEmpty { m += "\n" + log }
             throw ClusterError(r.timedOut ? .timeout : .unavailable, redactor.redact(m), node: n)
         }
+        // Up once epmd lists the VM (polled: a TCP round trip each); without epmd, once it answers ping.
         let deadline = now() + startTimeout
         while now() < deadline {
-            if try ping(n) { return }
-            sleep(0.5)
+            if try epmdRegistered(n) ?? ping(n) { return }
+            pause(0.2, waitingFor: "\(n) to come up")
         }
         var m = "\(n) did not answer ping within \(Int(startTimeout)) s after its start command"
         let log = lastLogLines(n)
@@ -592,7 +608,7 @@ public final class RabbitMQBackend: Backend {
         let deadline = now() + stopTimeout
         while now() < deadline {
             if !(try ping(n)) { return }
-            sleep(0.5)
+            pause(0.2, waitingFor: "\(n) to go down")
         }
         throw ClusterError(.timeout, "\(n) still answers ping \(Int(stopTimeout)) s after its stop command", node: n)
     }
@@ -614,16 +630,25 @@ public final class RabbitMQBackend: Backend {
     public func awaitRunning(_ node: String, timeout: Double) throws {
         let n = try resolve(node)
         let deadline = now() + timeout
-        // await_startup fails at once while the VM is not up yet: wait for ping first.
-        while !(try ping(n)) {
-            if now() >= deadline {
-                throw ClusterError(.timeout, "timed out: \(n) did not answer ping within \(Int(timeout)) s", node: n)
+        while true {
+            // await_startup fails at once while the VM is not up yet: wait for epmd to list it
+            // (or, without epmd, for ping to answer).
+            while !(try epmdRegistered(n) ?? ping(n)) {
+                if now() >= deadline {
+                    throw ClusterError(.timeout, "timed out: \(n) did not answer ping within \(Int(timeout)) s", node: n)
+                }
+                pause(0.2, waitingFor: "\(n) to come up")
             }
-            sleep(0.5)
+            let remaining = max(1, Int((deadline - now()).rounded(.up)))
+            let r = cli("rabbitmqctl", node: n, ["await_startup", "--timeout", String(remaining)], timeout: Double(remaining) + 15)
+            if r.exitCode == 0 { return }
+            // A VM that registered a moment ago may not take the call yet: try again while time is left.
+            if r.duration < 5, Self.isUnreachable(r.combined), !Self.isCookieMismatch(r.combined), now() + 0.5 < deadline {
+                pause(0.5, waitingFor: "\(n) to take await_startup")
+                continue
+            }
+            throw cliError("rabbitmqctl", node: n, args: ["await_startup"], r)
         }
-        let remaining = max(1, Int((deadline - now()).rounded(.up)))
-        let r = cli("rabbitmqctl", node: n, ["await_startup", "--timeout", String(remaining)], timeout: Double(remaining) + 15)
-        if r.exitCode != 0 { throw cliError("rabbitmqctl", node: n, args: ["await_startup"], r) }
     }
 
     // MARK: Membership
@@ -747,5 +772,14 @@ public final class RabbitMQBackend: Backend {
     // MARK: Time
 
     public func now() -> Double { monotonicSeconds() }
-    public func sleep(_ seconds: Double) { if seconds > 0 { Thread.sleep(forTimeInterval: seconds) } }
+    public func sleep(_ seconds: Double) { pause(seconds, waitingFor: "the runbook's condition") }
+
+    /// Sleeps between two polls of the broker, journaled as a `wait` (time spent waiting on the
+    /// cluster, not working).
+    func pause(_ seconds: Double, waitingFor what: String) {
+        guard seconds > 0 else { return }
+        let start = monotonicSeconds()
+        Thread.sleep(forTimeInterval: seconds)
+        record(CommandRecord(kind: .wait, argv: [what], exitCode: 0, duration: monotonicSeconds() - start, output: "", timedOut: false))
+    }
 }

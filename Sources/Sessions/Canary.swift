@@ -1,21 +1,21 @@
 import Cluster
 import Foundation
 
-/// Canary traffic during a run (`--canary`): messages published to a quorum queue and consumed
-/// again the whole time, so the report can say whether the procedure lost any and how long the
-/// queue could not take messages.
+/// Canary traffic during a run (`--canary`): numbered messages published with confirms to a
+/// quorum queue and consumed again the whole time, so the report can say whether the procedure
+/// lost any confirmed message and how long the queue could not take messages.
 ///
-/// On a simulated cluster it ticks after every primitive (virtual time). On a real cluster it
-/// ticks on its own thread every half second through its own backend, publishing through the
-/// management API (which answers once the message is routed to the queue) and consuming with
-/// acknowledgement.
-public final class Canary {
+/// On a simulated cluster it ticks after every primitive (virtual time), through the simulator's
+/// message counts. On a real cluster it ticks on its own thread every half second through an AMQP
+/// client (`AMQPCanaryClient`).
+public final class Canary: @unchecked Sendable {
     public struct Report: Equatable, Sendable {
         public var published = 0
         public var confirmed = 0
+        /// Distinct messages consumed.
         public var consumed = 0
         /// Confirmed messages that never came back.
-        public var lost: Int { max(0, confirmed - consumed) }
+        public var lost = 0
         /// The longest time (seconds) during which publishing failed.
         public var longestGap = 0.0
         public var failedPublishes = 0
@@ -27,45 +27,50 @@ public final class Canary {
     }
 
     public static let queue = "warren.canary"
-    let backend: Backend
+    let transport: CanaryTransport
+    let clock: () -> Double
     private let lock = NSLock()
     private var report = Report()
+    private var nextID = 1
+    private var confirmedIDs = Set<Int>()
+    private var consumedIDs = Set<Int>()
     private var gapStart: Double?
     private var thread: Thread?
     private var stopping = false
 
-    public init(backend: Backend) {
-        self.backend = backend
+    /// - Parameter clock: seconds, for the gaps (the backend's `now`: virtual on the simulator).
+    public init(transport: CanaryTransport, clock: @escaping () -> Double) {
+        self.transport = transport
+        self.clock = clock
     }
 
-    /// Declares the canary queue (a quorum queue, replicated on 3 nodes) and empties it.
+    public var summary: String { transport.summary }
+
+    /// Declares the canary queue (a durable quorum queue) and empties it.
     public func prepare() throws {
-        do {
-            try backend.declareQueue(QueueSpec(name: Canary.queue, type: .quorum, durable: true))
-        } catch let e as ClusterError where e.message.contains("exists") {}
-        _ = try? backend.consume(queue: Canary.queue, max: 100_000)
+        try transport.prepare(queue: Canary.queue)
     }
 
     /// Publishes a few messages and consumes what is there.
     public func tick(messages: Int = 5) {
-        let now = backend.now()
-        var ok = 0
-        do {
-            ok = try backend.publish(queue: Canary.queue, count: messages)
-        } catch {}
-        var got = 0
-        if let n = try? backend.consume(queue: Canary.queue, max: 1000) { got = n }
-        lock.lock()
-        defer { lock.unlock() }
-        report.published += messages
-        report.confirmed += ok
-        report.consumed += got
-        if ok < messages {
-            report.failedPublishes += messages - ok
-            if gapStart == nil { gapStart = now }
-        } else if let start = gapStart {
-            report.longestGap = max(report.longestGap, now - start)
-            gapStart = nil
+        let ids = lock.withLock { () -> [Int] in
+            defer { nextID += messages }
+            return Array(nextID..<(nextID + messages))
+        }
+        let now = clock()
+        let confirmed = transport.publish(ids, queue: Canary.queue)
+        let got = transport.consume(queue: Canary.queue, max: 1000)
+        lock.withLock {
+            report.published += ids.count
+            confirmedIDs.formUnion(confirmed)
+            consumedIDs.formUnion(got)
+            if confirmed.count < ids.count {
+                report.failedPublishes += ids.count - confirmed.count
+                if gapStart == nil { gapStart = now }
+            } else if let start = gapStart {
+                report.longestGap = max(report.longestGap, now - start)
+                gapStart = nil
+            }
         }
     }
 
@@ -81,32 +86,59 @@ public final class Canary {
         t.start()
     }
 
-    private var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
+    private var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Stops ticking, drains the queue (waiting up to `timeout` for confirmed messages still
+    /// missing) and returns the figures.
+    public func finish(timeout: Double = 30) -> Report {
+        lock.withLock { stopping = true }
+        while let t = thread, t.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
+        let deadline = clock() + timeout
+        while true {
+            let got = transport.consume(queue: Canary.queue, max: 100_000)
+            let missing = lock.withLock { () -> Int in
+                consumedIDs.formUnion(got)
+                return confirmedIDs.subtracting(consumedIDs).count
+            }
+            if missing == 0 || clock() >= deadline { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        return lock.withLock {
+            if let start = gapStart { report.longestGap = max(report.longestGap, clock() - start) }
+            report.confirmed = confirmedIDs.count
+            report.consumed = consumedIDs.count
+            report.lost = confirmedIDs.subtracting(consumedIDs).count
+            return report
+        }
+    }
+}
+
+/// The simulator's canary: its queue keeps message counts in order, so the ids come back first in,
+/// first out.
+public final class SimulatedCanaryTransport: CanaryTransport {
+    let backend: Backend
+    private var queued: [Int] = []
+
+    public init(backend: Backend) { self.backend = backend }
+
+    public var summary: String { "the simulator's message counts" }
+
+    public func prepare(queue: String) throws {
+        do {
+            try backend.declareQueue(QueueSpec(name: queue, type: .quorum, durable: true))
+        } catch let e as ClusterError where e.message.contains("exists") {}
+        _ = try? backend.consume(queue: queue, max: 100_000)
     }
 
-    /// Stops ticking, drains the queue (waiting up to `timeout` for messages still in flight) and
-    /// returns the figures.
-    public func finish(timeout: Double = 30) -> Report {
-        lock.lock()
-        stopping = true
-        lock.unlock()
-        while let t = thread, t.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
-        let deadline = backend.now() + timeout
-        while true {
-            let got = (try? backend.consume(queue: Canary.queue, max: 10_000)) ?? 0
-            lock.lock()
-            report.consumed += got
-            let done = report.consumed >= report.confirmed
-            lock.unlock()
-            if done || backend.now() >= deadline { break }
-            backend.sleep(1)
-        }
-        lock.lock()
-        defer { lock.unlock() }
-        if let start = gapStart { report.longestGap = max(report.longestGap, backend.now() - start) }
-        return report
+    public func publish(_ ids: [Int], queue: String) -> [Int] {
+        let n = (try? backend.publish(queue: queue, count: ids.count)) ?? 0
+        queued += ids.prefix(n)
+        return Array(ids.prefix(n))
+    }
+
+    public func consume(queue: String, max: Int) -> [Int] {
+        let n = min((try? backend.consume(queue: queue, max: max)) ?? 0, queued.count)
+        defer { queued.removeFirst(n) }
+        return Array(queued.prefix(n))
     }
 }

@@ -223,23 +223,29 @@ public struct RecordedRuns {
     /// Declares the canary queue and starts its traffic (a thread of its own on a real cluster).
     private func startCanary(_ target: Target, console: Console) -> Canary? {
         guard canary else { return nil }
-        let backend: Backend
-        if target.simulator != nil {
-            backend = target.backend
-        } else if let make = target.makeCanaryBackend {
-            backend = make()
-        } else {
-            console.write("--canary: this target has no canary client; running without canary traffic\n")
+        let transport: CanaryTransport
+        do {
+            if target.simulator != nil {
+                transport = SimulatedCanaryTransport(backend: target.backend)
+            } else if let make = target.makeCanaryTransport {
+                transport = try make()
+            } else {
+                console.write("--canary: this target has no canary client; running without canary traffic\n")
+                return nil
+            }
+        } catch {
+            console.write("--canary: \(error); running without canary traffic\n")
             return nil
         }
-        let c = Canary(backend: backend)
+        let backend = target.backend
+        let c = Canary(transport: transport, clock: { backend.now() })
         do {
             try c.prepare()
         } catch {
             console.write("--canary: cannot declare the queue \(Canary.queue): \(error); running without canary traffic\n")
             return nil
         }
-        console.write("canary traffic on queue \(Canary.queue)\n")
+        console.write("canary traffic on quorum queue \(Canary.queue) through \(c.summary)\n")
         if target.simulator == nil { c.startTicking() } else { c.tick() }
         return c
     }

@@ -30,6 +30,8 @@ public final class SessionRecorder: @unchecked Sendable {
     /// Redacted output not yet written (a possible secret's beginning).
     private var pending = ""
     private var lastOutputEndedWithCR = false
+    /// The event line being built (its capacity is kept from one event to the next).
+    private var buffer: [UInt8] = []
     private static let maxHold = 4096
 
     /// The secrets redactor; setting it (for example once an inventory's secrets are known) applies
@@ -76,15 +78,23 @@ public final class SessionRecorder: @unchecked Sendable {
         }
         start = clock()
         if writeHeader {
-            var header = "{\"version\": 2, \"width\": \(max(1, width)), \"height\": \(max(1, height)), "
-            header += "\"timestamp\": \(timestamp), \"title\": \(Self.jsonString(redactor.redact(title)))"
+            var header: [UInt8] = []
+            header.append(contentsOf: "{\"version\": 2, \"width\": \(max(1, width)), \"height\": \(max(1, height)), \"timestamp\": \(timestamp), \"title\": ".utf8)
+            Self.appendJSONString(redactor.redact(title), to: &header)
             let env = ["SHELL", "TERM"].compactMap { k in environment[k].map { (k, $0) } }
             if !env.isEmpty {
-                header += ", \"env\": {" + env.map { "\(Self.jsonString($0.0)): \(Self.jsonString($0.1))" }
-                    .joined(separator: ", ") + "}"
+                header.append(contentsOf: ", \"env\": {".utf8)
+                for (i, (k, v)) in env.enumerated() {
+                    if i > 0 { header.append(contentsOf: ", ".utf8) }
+                    Self.appendJSONString(k, to: &header)
+                    header.append(contentsOf: ": ".utf8)
+                    Self.appendJSONString(v, to: &header)
+                }
+                header.append(UInt8(ascii: "}"))
             }
-            header += "}\n"
-            guard writeAll(header) else {
+            header.append(contentsOf: "}\n".utf8)
+            buffer = header
+            guard writeBuffer() else {
                 let reason = String(cString: strerror(errno))
                 Foundation.close(fd)
                 throw SessionsError.cannotWrite(path: path, reason: reason)
@@ -105,7 +115,7 @@ public final class SessionRecorder: @unchecked Sendable {
     public func output(_ text: String) {
         lock.withLock {
             guard fd >= 0, !text.isEmpty else { return }
-            pending += text
+            if pending.isEmpty { pending = text } else { pending += text }
             flushPending(force: false)
         }
     }
@@ -124,7 +134,7 @@ public final class SessionRecorder: @unchecked Sendable {
             if echo, fd >= 0 {
                 var shown = Substring(redacted)
                 while let last = shown.unicodeScalars.last, last == "\n" || last == "\r" { shown = shown.dropLast() }
-                writeEvent("o", terminalNewlines(String(shown) + "\n"))
+                writeEvent("o", String(shown) + "\n")
             }
         }
     }
@@ -146,12 +156,17 @@ public final class SessionRecorder: @unchecked Sendable {
     private func flushPending(force: Bool) {
         let redacted = redactorValue.redact(pending)
         let hold = force ? 0 : holdLength(redacted)
+        if hold == 0 {
+            pending = ""
+            if !redacted.isEmpty { writeEvent("o", redacted) }
+            return
+        }
         let scalars = redacted.unicodeScalars
         let cut = scalars.index(scalars.endIndex, offsetBy: -hold)
         let emit = String(scalars[..<cut])
         pending = String(scalars[cut...])
         guard !emit.isEmpty else { return }
-        writeEvent("o", terminalNewlines(emit))
+        writeEvent("o", emit)
     }
 
     /// How many trailing scalars might still turn into something to redact.
@@ -178,39 +193,95 @@ public final class SessionRecorder: @unchecked Sendable {
         return hold
     }
 
-    private func terminalNewlines(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        var previousCR = lastOutputEndedWithCR
-        for u in text.unicodeScalars {
-            if u == "\n" && !previousCR { out.append("\r") }
-            out.append(u)
-            previousCR = u == "\r"
-        }
-        lastOutputEndedWithCR = previousCR
-        return String(out)
-    }
-
+    /// Writes one event line: `[time, "type", "data"]`. Output (`"o"`) gets terminal newlines.
     private func writeEvent(_ type: String, _ data: String) {
         let t = max(0, clock() - start) + offset
-        let line = "[" + Self.seconds(t) + ", " + Self.jsonString(type) + ", " + Self.jsonString(data) + "]\n"
-        if !writeAll(line) {
+        var line: [UInt8] = []
+        swap(&line, &buffer)  // build in a local: no exclusivity checks per byte
+        line.removeAll(keepingCapacity: true)
+        line.append(UInt8(ascii: "["))
+        Self.appendSeconds(t, to: &line)
+        line.append(contentsOf: ", ".utf8)
+        _ = Self.appendJSONString(type, to: &line)
+        line.append(contentsOf: ", ".utf8)
+        if type == "o" {
+            lastOutputEndedWithCR = Self.appendJSONString(data, to: &line, terminalAfterCR: lastOutputEndedWithCR)
+        } else {
+            _ = Self.appendJSONString(data, to: &line)
+        }
+        line.append(contentsOf: "]\n".utf8)
+        swap(&line, &buffer)
+        if !writeBuffer() {
             writeError = "\(path): recording stopped: \(String(cString: strerror(errno)))"
             Foundation.close(fd)
             fd = -1
         }
     }
 
-    /// Seconds with six decimals (`12.345678`), without going through `String(format:)`.
-    static func seconds(_ t: Double) -> String {
+    /// Seconds with six decimals (`12.345678`).
+    static func appendSeconds(_ t: Double, to out: inout [UInt8]) {
         let micros = Int64((t * 1_000_000).rounded())
-        let fraction = String(micros % 1_000_000)
-        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+        appendDigits(micros / 1_000_000, width: 1, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(micros % 1_000_000, width: 6, to: &out)
     }
 
-    /// One line, one `write(2)` (looping only on a short write or `EINTR`).
-    private func writeAll(_ text: String) -> Bool {
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBytes { buf -> Bool in
+    private static func appendDigits(_ value: Int64, width: Int, to out: inout [UInt8]) {
+        var divisor: Int64 = 1
+        var count = 1
+        while divisor <= value / 10 { divisor *= 10; count += 1 }
+        for _ in count..<max(width, count) { out.append(UInt8(ascii: "0")) }
+        var v = value
+        while divisor > 0 { out.append(UInt8(ascii: "0") + UInt8(v / divisor)); v %= divisor; divisor /= 10 }
+    }
+
+    /// Appends a JSON string literal, working on UTF-8 bytes. Control characters (ESC included)
+    /// become `\u00XX` escapes, so terminal escape sequences survive and every event stays on one
+    /// line. With `terminalAfterCR` (whether the text before this one ended with `\r`), a lone
+    /// `\n` becomes `\r\n`, as a terminal shows it (`ONLCR`).
+    /// - Returns: whether the text ended with `\r`.
+    @discardableResult
+    static func appendJSONString(_ text: String, to out: inout [UInt8], terminalAfterCR: Bool? = nil) -> Bool {
+        var text = text
+        let terminal = terminalAfterCR != nil
+        var previousCR = terminalAfterCR ?? false
+        let backslash = UInt8(ascii: "\\")
+        out.append(UInt8(ascii: "\""))
+        text.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                switch b {
+                case UInt8(ascii: "\""), backslash:
+                    out.append(backslash); out.append(b)
+                case 0x0A:
+                    if terminal && !previousCR { out.append(backslash); out.append(UInt8(ascii: "r")) }
+                    out.append(backslash); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(backslash); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(backslash); out.append(UInt8(ascii: "t"))
+                case 0..<0x20, 0x7F:
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 15))
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    // U+2028 and U+2029 end a line in JavaScript: escape them.
+                    out.append(contentsOf: "\\u202".utf8)
+                    out.append(bytes[i + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                    i += 2
+                default: out.append(b)
+                }
+                previousCR = b == 0x0D
+                i += 1
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return previousCR
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }
+
+    /// The buffer in one `write(2)` (looping only on a short write or `EINTR`).
+    private func writeBuffer() -> Bool {
+        buffer.withUnsafeBytes { buf -> Bool in
             var done = 0
             while done < buf.count {
                 let n = write(fd, buf.baseAddress! + done, buf.count - done)
@@ -219,28 +290,5 @@ public final class SessionRecorder: @unchecked Sendable {
             }
             return true
         }
-    }
-
-    /// A JSON string literal. Control characters (ESC included) become `\u00XX` escapes, so
-    /// terminal escape sequences survive and every event stays on one line.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7f || u.value == 0x2028 || u.value == 0x2029 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -59,6 +59,7 @@ extension RealClusterTests {
         let r = try warren(["run", "rolling-restart", "--inventory", f.inventoryPath, "--yes", "--canary"])
         #expect(r.code == 0, "\(r.output)")
         let canary = try #require(r.output.split(separator: "\n").first { $0.hasPrefix("canary: published") }, "\(r.output)")
+        #expect(r.output.contains("canary traffic on quorum queue warren.canary through AMQP 0-9-1 with publisher confirms"), "\(r.output)")
         #expect(canary.contains(", lost 0,"), "\(canary)")
         #expect(!canary.contains("confirmed 0,"), "\(canary)")
         #expect(primitives(r.state).filter { $0.hasPrefix("stop ") }.sorted() == f.members.map { "stop \($0)" }.sorted())

@@ -58,7 +58,7 @@ func recordingBenchmarks(_ args: [String]) {
         with.append(once(recorded: true))
     }
     let a = without.sorted()[20], b = with.sorted()[20]
-    report("rolling-restart, sim:3, journaled, not recorded (median of 41)", String(format: "%.2f ms", a * 1000), target: "-")
+    report("rolling-restart sim:3, not recorded (median of 41)", String(format: "%.2f ms", a * 1000), target: "-")
     report("the same, recorded to session.cast (median of 41)", String(format: "%.2f ms", b * 1000), target: "-")
     report("recording overhead", String(format: "%+.1f %%", (b / a - 1) * 100), target: "<= 5 %")
 }
