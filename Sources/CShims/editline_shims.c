@@ -34,6 +34,10 @@ int warren_el_use_history(EditLine *el, History *h) {
     return el_set(el, EL_HIST, history, h);
 }
 
+int warren_el_source_user_settings(EditLine *el) {
+    return el_source(el, NULL);
+}
+
 History *warren_history_open(int size, int unique) {
     History *h = history_init();
     if (h == NULL) return NULL;

@@ -91,6 +91,8 @@ public final class LineEditor {
                                     interruptCallback, "^C")
         _ = warren_el_bind_function(editLine, "warren-complete", "Complete the word",
                                     completeCallback, "^I")
+        // Last, so an operator's own bindings win (`bind -v` for vi mode, macros...).
+        _ = warren_el_source_user_settings(editLine)
     }
 
     deinit { close() }

@@ -17,6 +17,18 @@ struct ShellTests {
         try t.expect("\r\n2\r\n")
     }
 
+    @Test("the operator's libedit settings file ($EDITRC, else ~/.editrc) is applied")
+    func editrc() throws {
+        let w = try Warren(); defer { w.cleanUp() }
+        try "warren:bind -s ^T 6*7\n".write(toFile: w.state + "/editrc", atomically: true, encoding: .utf8)
+        let t = try w.terminal()
+        try t.expect(prompt)
+        t.send("=")
+        t.sendControl("t")
+        t.send("\r")
+        try t.expect("\r\n42\r\n")
+    }
+
     @Test("a multi-line function definition continues with >> and works")
     func multiLine() throws {
         let w = try Warren(); defer { w.cleanUp() }

@@ -21,6 +21,10 @@ int warren_el_bind_function(EditLine *el, const char *name, const char *help,
 /// EL_HIST with the standard `history` function.
 int warren_el_use_history(EditLine *el, History *h);
 
+/// Applies the user's libedit settings: $EDITRC, else ~/.editrc (lines may be prefixed `warren:`).
+/// A missing file is not an error. Returns el_source's result.
+int warren_el_source_user_settings(EditLine *el);
+
 // ---- History ----
 History *warren_history_open(int size, int unique);
 void warren_history_close(History *h);

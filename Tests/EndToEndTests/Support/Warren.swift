@@ -15,7 +15,8 @@ struct Warren {
     }
 
     var environment: [String: String] {
-        ["WARREN_STATE": state, "WARREN_RUNBOOKS": packageRoot + "/runbooks", "TERM": "xterm"]
+        // EDITRC: the tests' own libedit settings file (absent unless a test writes it), never ~/.editrc.
+        ["WARREN_STATE": state, "WARREN_RUNBOOKS": packageRoot + "/runbooks", "TERM": "xterm", "EDITRC": state + "/editrc"]
     }
 
     /// A terminal session of `warren ARGS`.
