@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages warren needs, if any is missing (apt-get; root or sudo).
 set -euo pipefail
-packages=(liblua5.4-dev libedit-dev librabbitmq-dev pkg-config rabbitmq-server)
+packages=(liblua5.4-dev libedit-dev librabbitmq-dev libcurl4-openssl-dev pkg-config rabbitmq-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
