@@ -34,12 +34,12 @@ step("grow quorum queues onto " .. new.name, function()
 end)
 
 step("stop the app on " .. old.name, function()
+  -- Already stopped (by this step before an interruption, or by the operator): nothing to gate.
+  if old:state() ~= "running" then return end
   gate.cluster_healthy{ timeout = timeout }
-  if old:state() == "running" then
-    gate.quorum_safe(old)
-    confirm("Stop RabbitMQ on " .. old.name .. " to retire it? Its clients reconnect elsewhere.")
-    old:stop_app()
-  end
+  gate.quorum_safe(old)
+  confirm("Stop RabbitMQ on " .. old.name .. " to retire it? Its clients reconnect elsewhere.")
+  old:stop_app()
 end)
 
 step("forget " .. old.name, function()

@@ -29,6 +29,9 @@ public final class RabbitMQBackend: Backend {
     let http: ManagementClient
     let environment: [String: String]
     private var identityChecked = false
+    /// Nodes this backend drained and has not restarted or revived since: their closed AMQP port
+    /// is that drain, no CLI call needed to tell (see `maintenanceProbe`).
+    private var drainedHere: Set<String> = []
 
     public init(inventory: Inventory, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.inventory = inventory
@@ -330,7 +333,14 @@ public final class RabbitMQBackend: Backend {
         for n in running where nodeNames.contains(n) {
             let host = String(n.split(separator: "@").last ?? "localhost")
             let amqp = (listeners[n] ?? []).filter { $0.protocol == "amqp" || $0.protocol == "amqp/ssl" }.map(\.port)
-            if !amqp.isEmpty, amqp.contains(where: { tcpReachable(host: host, port: $0, timeout: 0.3) }) { continue }
+            if !amqp.isEmpty, amqp.contains(where: { tcpReachable(host: host, port: $0, timeout: 0.3) }) {
+                drainedHere.remove(n) // its listeners are back: revived by someone else
+                continue
+            }
+            if drainedHere.contains(n) {
+                result.append(n)
+                continue
+            }
             let r = cli("rabbitmq-diagnostics", node: n, ["status"], json: true, timeout: 30)
             if r.exitCode == 0, let o = try? decode(r) as? [String: Any], o["is_under_maintenance"] as? Bool == true {
                 result.append(n)
@@ -574,6 +584,7 @@ public final class RabbitMQBackend: Backend {
 
     public func start(_ node: String) throws {
         let n = try resolve(node)
+        drainedHere.remove(n)
         try ensureIdentity(allowUnreachable: true)
         // A VM already registered with epmd is up or booting: starting it again would launch a
         // second one for the same node. Wait for it instead.
@@ -599,6 +610,7 @@ public final class RabbitMQBackend: Backend {
 
     public func stop(_ node: String) throws {
         let n = try resolve(node)
+        drainedHere.remove(n)
         try ensureIdentity()
         let r = runShell(entry(n).stop, node: n, timeout: stopTimeout)
         if r.exitCode != 0 {
@@ -616,7 +628,9 @@ public final class RabbitMQBackend: Backend {
     func change(_ tool: String, _ node: String, _ args: [String]) throws {
         let n = try resolve(node)
         try ensureIdentity()
+        drainedHere.remove(n)
         try cliChecked(tool, node: n, args)
+        if args == ["drain"] { drainedHere.insert(n) }
     }
 
     public func startApp(_ node: String) throws { try change("rabbitmqctl", node, ["start_app"]) }
