@@ -231,7 +231,7 @@ public final class RabbitMQBackend: Backend {
     /// The first running node other than `excluding`, for commands that must run on a live member.
     func executor(excluding: String? = nil) throws -> String {
         for n in orderedNodes.map(\.name) where n != excluding {
-            if vmMayRun(n), (try? ping(n)) == true { return n }
+            if (try? ping(n)) == true { return n }  // ping asks epmd first: a down node costs no CLI call
         }
         throw ClusterError(.unavailable, "no running node of \(inventory.cluster) answers ping" + (excluding.map { " (other than \($0))" } ?? ""))
     }

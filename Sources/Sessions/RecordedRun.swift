@@ -71,6 +71,12 @@ public struct RecordedRuns {
         return code
     }
 
+    /// The cluster's run lock for session `id` (a dead holder's lock is taken over with a notice).
+    private func takeLock(_ id: String, _ target: Target) throws -> ClusterLock {
+        try ClusterLock(cluster: target.lockKey(session: id), session: id, paths: paths, breakLock: breakLock,
+                        notice: { terminal.write($0) })
+    }
+
     /// `warren run`: a new session. Returns the exit code.
     public func run(_ source: RunbookSource, target: Target, options: RunOptions) -> Int32 {
         if options.mode != .run { return plan(source, target: target, options: options) }
@@ -79,12 +85,7 @@ public struct RecordedRuns {
         }
         let id = SessionStore.makeID()
         let lock: ClusterLock
-        do {
-            lock = try ClusterLock(cluster: target.lockKey(session: id), session: id, paths: paths, breakLock: breakLock,
-                                   notice: { terminal.write($0) })
-        } catch {
-            return fail("\(error)", code: 1)
-        }
+        do { lock = try takeLock(id, target) } catch { return fail("\(error)", code: 1) }
         defer { lock.release() }
         let dir = paths.session(id)
         do {
@@ -158,12 +159,7 @@ public struct RecordedRuns {
             }
         }
         let lock: ClusterLock
-        do {
-            lock = try ClusterLock(cluster: target.lockKey(session: id), session: id, paths: paths, breakLock: breakLock,
-                                   notice: { terminal.write($0) })
-        } catch {
-            return fail("\(error)", code: 1)
-        }
+        do { lock = try takeLock(id, target) } catch { return fail("\(error)", code: 1) }
         defer { lock.release() }
         var options = options
         options.params = summary.start.params ?? [:]
