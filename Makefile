@@ -13,7 +13,7 @@ run: build
 	.build/release/warren
 
 test: deps
-	swift test
+	scripts/run-tests.sh
 
 install: build
 	install -d $(PREFIX)/bin $(PREFIX)/share/warren/runbooks/lib

@@ -38,6 +38,10 @@ int warren_el_source_user_settings(EditLine *el) {
     return el_source(el, NULL);
 }
 
+void warren_el_prepare_terminal(EditLine *el) {
+    el_set(el, EL_PREP_TERM, 1);
+}
+
 History *warren_history_open(int size, int unique) {
     History *h = history_init();
     if (h == NULL) return NULL;

@@ -110,6 +110,9 @@ public final class LineEditor {
         let savedInterrupt = disableInterruptCharacter()
         defer { restoreInterruptCharacter(savedInterrupt) }
 
+        // Editing mode before the prompt is drawn: el_gets would draw it first, and a key typed
+        // at the prompt in between would reach the kernel's cooked mode (^D read back as a NUL).
+        warren_el_prepare_terminal(editLine)
         var count: Int32 = 0
         errno = 0
         let line = el_gets(editLine, &count)

@@ -157,6 +157,39 @@ struct LineEditorTerminalTests {
         #expect(try second.result() == .endOfInput)
     }
 
+    @Test("the terminal is in editing mode before the prompt is written, so a key typed at the prompt is never cooked")
+    func editingModeBeforePrompt() throws {
+        let term = try TerminalFixture()
+        // The prompt goes to a second terminal whose output is stopped (^S), so writing it blocks:
+        // the mode the keyboard's terminal has while the editor waits there is the mode a key
+        // typed at the visible prompt meets.
+        let screen = try TerminalFixture()
+        let probe = open(screen.slavePath, O_WRONLY | O_NOCTTY | O_NONBLOCK)
+        defer { close(probe) }
+        let stop: [UInt8] = [0x13], start: [UInt8] = [0x11], dot: [UInt8] = [0x2E]
+        _ = write(screen.master, stop, 1)
+        let stopDeadline = Date().addingTimeInterval(5)
+        while write(probe, dot, 1) == 1, Date() < stopDeadline {}  // until ^S has been processed
+        #expect(errno == EAGAIN, "the second terminal's output did not stop")
+        let editor = LineEditor(historyFile: nil, input: term.slave, output: screen.slave, terminal: "xterm")
+        let pending = PendingRead(editor, prompt: "blocked> ")
+
+        let deadline = Date().addingTimeInterval(5)
+        var mode = termios()
+        while tcgetattr(term.slave, &mode) == 0, mode.c_lflag & tcflag_t(ICANON) != 0, Date() < deadline {
+            var nothing = pollfd(fd: -1, events: 0, revents: 0)
+            _ = poll(&nothing, 0, 1)
+        }
+        #expect(mode.c_lflag & tcflag_t(ICANON) == 0, "the prompt was written while the terminal was still canonical")
+
+        // Let the prompt through, then ^D straight away: the end of input, not a NUL in the line.
+        _ = write(screen.master, start, 1)
+        try screen.expect("blocked> ")
+        let endOfFile: [UInt8] = [4]
+        _ = write(term.master, endOfFile, 1)
+        #expect(try pending.result() == .endOfInput)
+    }
+
     @Test("odd bytes, stray escapes and invalid UTF-8 do not crash the editor")
     func oddInput() throws {
         let term = try TerminalFixture()

@@ -13,6 +13,7 @@ struct FixtureError: Error, CustomStringConvertible {
 final class TerminalFixture {
     let master: Int32
     let slave: Int32
+    let slavePath: String
     private var seen: [UInt8] = []
 
     init(columns: UInt16 = 80, rows: UInt16 = 24) throws {
@@ -26,7 +27,8 @@ final class TerminalFixture {
         guard LibC.ptsname_r(master, &name, name.count) == 0 else {
             throw FixtureError(description: "ptsname_r failed: errno \(errno)")
         }
-        slave = open(String(cString: name), O_RDWR | O_NOCTTY)
+        slavePath = String(cString: name)
+        slave = open(slavePath, O_RDWR | O_NOCTTY)
         guard slave >= 0 else { throw FixtureError(description: "open slave failed: errno \(errno)") }
         var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)

@@ -25,6 +25,11 @@ int warren_el_use_history(EditLine *el, History *h);
 /// A missing file is not an error. Returns el_source's result.
 int warren_el_source_user_settings(EditLine *el);
 
+/// EL_PREP_TERM: puts the terminal in libedit's editing mode now (el_gets leaves it when it
+/// returns). el_gets draws the prompt before it switches modes itself, so a key typed at a visible
+/// prompt could otherwise still be cooked by the kernel (^D read back as NUL, ^C as SIGINT).
+void warren_el_prepare_terminal(EditLine *el);
+
 // ---- History ----
 History *warren_history_open(int size, int unique);
 void warren_history_close(History *h);

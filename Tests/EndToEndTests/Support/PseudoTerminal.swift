@@ -147,7 +147,7 @@ final class PseudoTerminal {
     /// - Throws: `Failure` with everything seen since the last match, after `timeout` seconds or
     ///   as soon as the program has exited without printing it.
     @discardableResult
-    func expect(_ text: String, timeout: Double = 10) throws -> String {
+    func expect(_ text: String, timeout: Double = 30) throws -> String {
         let needle = Array(text.utf8)
         return try waitFor(text.debugDescription, timeout: timeout) { unread in
             guard unread.count >= needle.count else { return nil }
@@ -161,7 +161,7 @@ final class PseudoTerminal {
 
     /// Like `expect(_:)`, for a regular expression (NSRegularExpression syntax).
     @discardableResult
-    func expect(regex pattern: String, timeout: Double = 10) throws -> String {
+    func expect(regex pattern: String, timeout: Double = 30) throws -> String {
         let regex = try NSRegularExpression(pattern: pattern)
         return try waitFor("/\(pattern)/", timeout: timeout) { unread in
             let text = String(decoding: unread, as: UTF8.self)
@@ -175,7 +175,7 @@ final class PseudoTerminal {
     /// (as a shell reports it). Output keeps being read meanwhile, so the program never blocks on
     /// a full terminal.
     @discardableResult
-    func waitForExit(timeout: Double = 10) throws -> Int32 {
+    func waitForExit(timeout: Double = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let code = exitCode() { drain(); return code }
