@@ -48,6 +48,7 @@ public final class LineEditor {
     private var promptStorage: UnsafeMutablePointer<CChar>?
     private var locale: UnsafeMutableRawPointer?
     private let historyFile: String?
+    private let historySize: Int
     private var plainReader: PlainLineReader
     fileprivate var interruptRequested = false
 
@@ -64,6 +65,7 @@ public final class LineEditor {
         self.inputFD = input
         self.outputFD = output
         self.historyFile = historyFile
+        self.historySize = max(1, historySize)
         self.plainReader = PlainLineReader(fd: input)
         self.isInteractive = isatty(input) == 1
         guard isInteractive else { return }
@@ -81,7 +83,7 @@ public final class LineEditor {
         editLine = warren_el_open("warren", inputFile, outputFile, outputFile, terminal, this,
                                   promptCallback, CChar(Self.promptEscape.asciiValue!))
         guard let editLine else { return }
-        history = warren_history_open(Int32(clamping: max(1, historySize)), 1)
+        history = warren_history_open(Int32(clamping: self.historySize), 1)
         if let history {
             _ = warren_el_use_history(editLine, history)
             if let historyFile { _ = warren_history_load(history, historyFile) }
@@ -126,8 +128,10 @@ public final class LineEditor {
         return .line(text)
     }
 
-    /// Remembers a line for Up/Down and saves the history file. Blank lines are ignored; an older
-    /// equal entry is removed, so each command appears once. Does nothing on a non-terminal.
+    /// Remembers a line for Up/Down and adds it to the history file. Blank lines are ignored; an
+    /// older equal entry is removed, so each command appears once. Does nothing on a non-terminal.
+    /// Other editors on the same file (two shells open at once) keep their entries: each addition
+    /// merges into the file as it is now, and a new editor sees them all.
     public func addHistory(_ line: String) {
         guard isInteractive, let history else { return }
         var entry = line
@@ -137,7 +141,7 @@ public final class LineEditor {
         defer { _ = warren_locale_use(previous) }
         _ = warren_history_erase(history, entry)
         _ = warren_history_enter(history, entry)
-        saveHistory()
+        saveHistory(adding: entry)
     }
 
     /// How many entries history holds (0 on a non-terminal).
@@ -167,12 +171,23 @@ public final class LineEditor {
 
     /// Writes a temporary file and renames it over the history file, so that a crash or a second
     /// shell never leaves a half-written history. (`history_truncate_file` would drop the header.)
-    private func saveHistory() {
-        guard let history, let historyFile else { return }
+    /// Adds `entry` to the history file as it is on disk now (not to this editor's copy, which
+    /// would drop what another shell saved meanwhile), then replaces the file in one rename. The
+    /// read-modify-write holds an exclusive lock on the file's directory, so two shells adding at
+    /// the same moment both keep their entry.
+    private func saveHistory(adding entry: String) {
+        guard let historyFile, let merged = warren_history_open(Int32(clamping: historySize), 1) else { return }
+        defer { warren_history_close(merged) }
         let directory = parentDirectory(of: historyFile)
         if !directory.isEmpty { makeDirectories(directory) }
+        let lock = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if lock >= 0 { _ = flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { Glibc.close(lock) } }
+        _ = warren_history_load(merged, historyFile)
+        _ = warren_history_erase(merged, entry)
+        _ = warren_history_enter(merged, entry)
         let temporary = "\(historyFile).\(getpid()).tmp"
-        if warren_history_save(history, temporary) >= 0 {
+        if warren_history_save(merged, temporary) >= 0 {
             if rename(temporary, historyFile) != 0 { unlink(temporary) }
         } else {
             unlink(temporary)

@@ -182,6 +182,8 @@ public enum DevCluster {
                 ("RABBITMQ_DIST_PORT", String(n.distPort)),
                 ("RABBITMQ_MNESIA_BASE", p("mnesia")),
                 ("RABBITMQ_LOG_BASE", p("log")),
+                // A VM that dies writes its dump next to its log, not into the caller's directory.
+                ("ERL_CRASH_DUMP", p("log/erl_crash.dump")),
                 ("RABBITMQ_PID_FILE", p("pid")),
                 ("RABBITMQ_ENABLED_PLUGINS_FILE", p("enabled_plugins")),
                 ("RABBITMQ_CONFIG_FILE", p("rabbitmq.conf")),

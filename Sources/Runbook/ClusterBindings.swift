@@ -111,12 +111,17 @@ public final class ClusterBindings {
     }
 
     func node(_ args: LuaArguments, _ i: Int) throws -> String {
-        switch args[i] {
+        try node(from: args[i], "bad argument #\(i + 1) to '\(args.name)'")
+    }
+
+    /// The node a Lua value names (a node object or a node name); `what` starts the error message.
+    func node(from value: LuaValue, _ what: @autoclosure () -> String) throws -> String {
+        switch value {
         case .object(let o, _):
-            guard let n = o as? NodeHandle else { throw LuaArgumentError("bad argument #\(i + 1) to '\(args.name)' (node expected)") }
+            guard let n = o as? NodeHandle else { throw LuaArgumentError("\(what()) (node expected)") }
             return n.name
         case .string(let s): return try backend.resolve(s)
-        default: throw LuaArgumentError("bad argument #\(i + 1) to '\(args.name)' (node or node name expected, got \(args[i].typeName))")
+        default: throw LuaArgumentError("\(what()) (node or node name expected, got \(value.typeName))")
         }
     }
 

@@ -306,7 +306,10 @@ public final class RunbookEngine: PrimitiveObserver {
                 return []
             },
             "cluster_healthy": { [unowned self] args in
-                try gateClusterHealthy(timeout: try args.optionalTable(0)["timeout"].doubleValue ?? 300)
+                let options = try args.optionalTable(0)
+                let except = options["except"].isNil ? nil
+                    : try bindings.node(from: options["except"], "bad option 'except' to 'cluster_healthy'")
+                try gateClusterHealthy(timeout: options["timeout"].doubleValue ?? 300, except: except)
                 return []
             },
             "node_running": { [unowned self] args in
@@ -545,9 +548,9 @@ public final class RunbookEngine: PrimitiveObserver {
         }
     }
 
-    private func journalGate(_ name: String, node: String?, outcome: String, message: String? = nil) {
+    private func journalGate(_ name: String, node: String?, args: [String: String]? = nil, outcome: String, message: String? = nil) {
         append(JournalEntry(kind: .primitive, clock: backend.now(), step: currentStep, primitive: name, phase: "result",
-                            node: node, outcome: outcome, message: message))
+                            node: node, args: args, outcome: outcome, message: message))
     }
 
     private func gateQuorumSafe(_ node: String) throws {
@@ -570,36 +573,41 @@ public final class RunbookEngine: PrimitiveObserver {
         items.count <= max ? items.joined(separator: ", ") : items.prefix(max).joined(separator: ", ") + " and \(items.count - max) more"
     }
 
-    /// What keeps the cluster from being healthy now (empty when healthy).
-    public static func healthProblems(_ backend: Backend) throws -> [String] {
+    /// What keeps the cluster from being healthy now (empty when healthy). The `except` member
+    /// may be down (a failed node being replaced): neither its absence nor its alarms count, but
+    /// queues still need a leader and a majority without it.
+    public static func healthProblems(_ backend: Backend, except: String? = nil) throws -> [String] {
         let s = try backend.status()
         var problems: [String] = []
-        let notRunning = s.members.filter { !s.running.contains($0) }
+        let notRunning = s.members.filter { !s.running.contains($0) && $0 != except }
         if !notRunning.isEmpty { problems.append("not running: \(notRunning.joined(separator: ", "))") }
         if !s.partitions.isEmpty { problems.append("partitions: \(s.partitions.keys.sorted().joined(separator: ", "))") }
-        for (n, a) in s.alarms.sorted(by: { $0.key < $1.key }) { problems.append("alarm on \(n): \(a.joined(separator: ", "))") }
+        for (n, a) in s.alarms.sorted(by: { $0.key < $1.key }) where n != except {
+            problems.append("alarm on \(n): \(a.joined(separator: ", "))")
+        }
         let unavailable = try backend.queues(type: nil).filter { $0.type != .classic && (!$0.available || $0.leader == nil) }.map(\.name)
         if !unavailable.isEmpty { problems.append("queues without a leader or majority: \(list(unavailable))") }
         return problems
     }
 
-    private func gateClusterHealthy(timeout: Double) throws {
+    private func gateClusterHealthy(timeout: Double, except: String?) throws {
         if let abort { throw abort }
         closePrimitiveLine()
+        let label = "gate cluster_healthy" + (except.map { " (all but \($0))" } ?? "")
         var last: [String] = []
         do {
             try waitUntil(what: "a healthy cluster", timeout: timeout, every: 0.5) {
-                last = try RunbookEngine.healthProblems(backend)
+                last = try RunbookEngine.healthProblems(backend, except: except)
                 return last.isEmpty
             }
         } catch let e as RunbookError where e != .interrupted {
-            let message = "gate cluster_healthy: the cluster is not healthy after \(RunbookEngine.duration(timeout)): \(last.joined(separator: "; ")). No further node was touched"
-            console.write("  · gate cluster_healthy: FAILED\n")
-            journalGate("gate.cluster_healthy", node: nil, outcome: "failed", message: message)
+            let message = "\(label): the cluster is not healthy after \(RunbookEngine.duration(timeout)): \(last.joined(separator: "; ")). No further node was touched"
+            console.write("  · \(label): FAILED\n")
+            journalGate("gate.cluster_healthy", node: nil, args: except.map { ["except": $0] }, outcome: "failed", message: message)
             throw abortWith(.failed(message))
         }
-        console.write("  · gate cluster_healthy: ok\n")
-        journalGate("gate.cluster_healthy", node: nil, outcome: "ok")
+        console.write("  · \(label): ok\n")
+        journalGate("gate.cluster_healthy", node: nil, args: except.map { ["except": $0] }, outcome: "ok")
     }
 
     private func gateNodeRunning(_ node: String, timeout: Double) throws {

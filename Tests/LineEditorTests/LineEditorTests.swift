@@ -66,6 +66,21 @@ struct LineEditorTerminalTests {
         #expect(try read.result() == .line("b"))
     }
 
+    @Test("two shells on one history file both keep their entries, in the order they were typed")
+    func twoShellsShareHistory() throws {
+        let file = temporaryDirectory() + "/history"
+        let termA = try TerminalFixture(), termB = try TerminalFixture()
+        let a = termA.makeEditor(historyFile: file)
+        let b = termB.makeEditor(historyFile: file)
+        a.addHistory("status")
+        b.addHistory("queues")
+        a.addHistory("run rolling-restart")
+        b.addHistory("status")  // moves to the end, once
+        a.close(); b.close()
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text == "_HiStOrY_V2_\nqueues\nrun\\040rolling-restart\nstatus\n")
+    }
+
     @Test("history is bounded by historySize, saved privately (0600) with libedit's header")
     func boundedHistory() throws {
         let file = temporaryDirectory() + "/history"

@@ -101,7 +101,7 @@ extension RealClusterTests {
         expectConverged()
     }
 
-    @Test("replace-node on the real cluster grows onto the new node before forgetting the old one, and back")
+    @Test("replace-node on the real cluster grows onto the new node before forgetting the old one, and back after the spare fails")
     func replaceRunbook() throws {
         expectConverged()
         let spare = try #require(f.spareNames.first)
@@ -112,10 +112,13 @@ extension RealClusterTests {
         let grow = p.firstIndex { $0.hasPrefix("grow ") }, forget = p.firstIndex { $0.hasPrefix("forget ") }
         #expect(grow != nil && forget != nil && grow! < forget!, "\(p)")
         expectConverged([n1, n2, spare])
-        // And back: n3 (reset by nothing, only forgotten: its app is stopped) replaces the spare.
+        // And back, after the spare has gone down: n3 (only forgotten, its app stopped) replaces
+        // the failed spare, which is forgotten without being reached.
+        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120)
         let back = try warren(["run", "replace-node", "--inventory", f.inventoryPath, "--yes", "--param", "old=\(spare)", "--param", "new=\(n3)"])
         #expect(back.code == 0, "\(back.output)")
-        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120)
+        #expect(back.output.contains("\(spare) is not running: it is replaced as a failed node"), "\(back.output)")
+        #expect(!primitives(back.state).contains("stop_app \(spare)"))
         expectConverged()
     }
 

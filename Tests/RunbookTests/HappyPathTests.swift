@@ -69,6 +69,32 @@ struct HappyPathTests {
         #expect(grow != nil && forget != nil && grow! < forget!)
     }
 
+    @Test("replace-node replaces a node that has already failed: it is forgotten without a stop, after the new one has its replicas")
+    func replaceFailedNode() throws {
+        let d = Drill(sim: Simulator(nodes: 3, seed: 5, spares: 1))
+        try d.sim.kill("n3")
+        let r = try d.run("replace-node", params: ["old": "n3", "new": "n4"])
+        expectConverged(d, r)
+        #expect(Set(try d.sim.status().members) == ["rabbit@n1", "rabbit@n2", "rabbit@n4"])
+        #expect(d.lastConsole.text.contains("gate cluster_healthy (all but rabbit@n3): ok"))
+        #expect(d.lastConsole.text.contains("rabbit@n3 is not running: it is replaced as a failed node"))
+        let p = d.primitives
+        #expect(!p.contains { $0.hasPrefix("stop_app rabbit@n3") })
+        let grow = p.firstIndex { $0.hasPrefix("grow ") }, forget = p.firstIndex { $0.hasPrefix("forget ") }
+        #expect(grow != nil && forget != nil && grow! < forget!)
+        #expect(try d.sim.queues(type: .quorum).allSatisfy { $0.members.contains("rabbit@n4") && !$0.members.contains("rabbit@n3") })
+    }
+
+    @Test("replace-node refuses a failed node when another member is down too, before touching anything")
+    func replaceFailedNodeWithAnotherDown() throws {
+        let d = Drill(sim: Simulator(nodes: 5, seed: 5, spares: 1))
+        try d.sim.kill("n5")
+        try d.sim.kill("n4")
+        let r = try d.run("replace-node", params: ["old": "n5", "new": "n6", "timeout": "5"])
+        #expect(r.error?.description.contains("not running: rabbit@n4") == true, "\(r.error?.description ?? "no error")")
+        #expect(d.primitives.isEmpty, "\(d.primitives)")
+    }
+
     @Test("reset-node exports definitions before resetting")
     func resetNode() throws {
         let d = Drill()
