@@ -96,13 +96,29 @@ void warren_interrupt_state(lua_State *L) {
     lua_sethook(L, hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+// A request that arrived while no state was running a top-level call: the next call claims it.
+static volatile sig_atomic_t interrupt_unclaimed = 0;
+
 void warren_request_interrupt(void) {
     lua_State *L = interrupt_target;
-    if (L) warren_interrupt_state(L);
+    if (L) warren_interrupt_state(L); else interrupt_unclaimed = 1;
 }
 
-void warren_set_interrupt_target(lua_State *L) { interrupt_target = L; }
+void warren_set_interrupt_target(lua_State *L) {
+    interrupt_target = L;
+    if (L && interrupt_unclaimed) {
+        interrupt_unclaimed = 0;
+        warren_interrupt_state(L);
+    }
+}
 int warren_interrupt_pending(lua_State *L) { return warren_limits_of(L)->interrupt; }
+
+int warren_interrupt_requested(void) {
+    lua_State *L = interrupt_target;
+    return L ? warren_limits_of(L)->interrupt : interrupt_unclaimed;
+}
+
+void warren_discard_interrupt(void) { interrupt_unclaimed = 0; }
 
 static void on_sigint(int sig) { (void)sig; warren_request_interrupt(); }
 

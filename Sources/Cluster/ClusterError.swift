@@ -14,6 +14,8 @@ public struct ClusterError: Error, Equatable, CustomStringConvertible, Sendable 
         case timeout = 75
         /// 78: Erlang distribution failed.
         case distribution = 78
+        /// 130 (128 + SIGINT): interrupted by the operator (Ctrl-C) before it finished.
+        case interrupted = 130
     }
 
     public var code: Code

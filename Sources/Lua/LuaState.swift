@@ -301,7 +301,16 @@ public final class LuaState {
     public func interrupt() { if let L { warren_interrupt_state(L) } }
 
     /// Routes SIGINT to whichever state is running a top-level call (Ctrl-C stops a runaway chunk).
+    /// A SIGINT while none runs waits for the next top-level call, which it interrupts, unless
+    /// ``discardWaitingInterrupt()`` drops it first.
     public static func installInterruptHandler() { warren_install_sigint_handler() }
+
+    /// Whether Ctrl-C was pressed for the call running now (or, between calls, since the last
+    /// discard): what long waits in Swift (a CLI command, a poll) check to stop early.
+    public static var interruptRequested: Bool { warren_interrupt_requested() != 0 }
+
+    /// Drops a Ctrl-C that arrived while no call ran, e.g. before a new prompt.
+    public static func discardWaitingInterrupt() { warren_discard_interrupt() }
 
     // MARK: Introspection for completion
 

@@ -33,6 +33,8 @@ struct ProcessResult {
     var stderr: String
     var duration: Double
     var timedOut: Bool
+    /// Stopped before it finished because an interrupt (Ctrl-C) was requested.
+    var interrupted = false
     /// What a command that did not need to run "returns".
     static let skipped = ProcessResult(exitCode: 0, stdout: "", stderr: "", duration: 0, timedOut: false)
 
@@ -50,8 +52,10 @@ struct ProcessResult {
 /// "ends". Output goes to temporary files, not pipes, for the same reason; every other
 /// descriptor is closed in the child.
 enum ProcessRunner {
+    /// - Parameter interrupted: asked while the process runs; when it answers true the process
+    ///   group is ended as on a timeout, and the result says `interrupted` (exit code 130).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String],
-                    timeout: Double) -> ProcessResult {
+                    timeout: Double, interrupted: () -> Bool = { false }) -> ProcessResult {
         let start = monotonicSeconds()
         let tmp = NSTemporaryDirectory()
         let base = (tmp as NSString).appendingPathComponent("warren-\(getpid())-\(UUID().uuidString)")
@@ -94,14 +98,15 @@ enum ProcessRunner {
                                  duration: monotonicSeconds() - start, timedOut: false)
         }
         var status: Int32 = 0
-        var timedOut = false
+        var timedOut = false, stopped = false
         let deadline = start + timeout
         var pause: UInt32 = 1_000
         while true {
             let w = waitpid(pid, &status, WNOHANG)
             if w == pid || (w < 0 && errno != EINTR) { break }
-            if monotonicSeconds() >= deadline {
-                timedOut = true
+            stopped = interrupted()
+            if stopped || monotonicSeconds() >= deadline {
+                timedOut = !stopped
                 kill(-pid, SIGTERM)
                 let grace = monotonicSeconds() + 2
                 while waitpid(pid, &status, WNOHANG) == 0 {
@@ -116,8 +121,9 @@ enum ProcessRunner {
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         let code: Int32
-        if timedOut { code = -1 } else if status & 0x7f == 0 { code = (status >> 8) & 0xff } else { code = 128 + (status & 0x7f) }
-        return ProcessResult(exitCode: code, stdout: out, stderr: err, duration: monotonicSeconds() - start, timedOut: timedOut)
+        if stopped { code = 130 } else if timedOut { code = -1 } else if status & 0x7f == 0 { code = (status >> 8) & 0xff } else { code = 128 + (status & 0x7f) }
+        return ProcessResult(exitCode: code, stdout: out, stderr: err, duration: monotonicSeconds() - start, timedOut: timedOut,
+                             interrupted: stopped)
     }
 }
 

@@ -18,6 +18,10 @@ public final class RabbitMQBackend: Backend {
     public var verifyClusterName = true
     /// Deadline for one CLI call.
     public var cliTimeout: Double = 120
+    /// Asked while a command runs or the backend waits between polls: true (Ctrl-C) ends the
+    /// command's process group and fails the primitive with ``ClusterError/Code/interrupted``,
+    /// instead of letting a `await_startup --timeout 300` run its course.
+    public var interruptRequested: () -> Bool = { false }
     /// How long `start` polls `ping` after the start command, and `stop` waits for the VM to go.
     public var startTimeout: Double = 90
     public var stopTimeout: Double = 90
@@ -102,7 +106,8 @@ public final class RabbitMQBackend: Backend {
         argv += args
         if json { argv += ["--formatter", "json"] }
         let exe = (inventory.cliPath as NSString).appendingPathComponent(tool)
-        let result = ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: timeout ?? cliTimeout)
+        let result = ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: timeout ?? cliTimeout,
+                                       interrupted: interruptRequested)
         record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: result.exitCode, duration: result.duration,
                              output: result.combined, timedOut: result.timedOut))
         return result
@@ -118,6 +123,7 @@ public final class RabbitMQBackend: Backend {
 
     func cliError(_ tool: String, node: String?, args: [String], _ r: ProcessResult) -> ClusterError {
         let what = ([tool] + (node.map { ["-n", $0] } ?? []) + args).joined(separator: " ")
+        if r.interrupted { return Self.interrupted("`\(what)` was stopped before it finished", node: node) }
         if r.timedOut {
             return ClusterError(.timeout, "timed out: `\(what)` did not finish within \(Int(r.duration.rounded())) s and was stopped", node: node)
         }
@@ -569,7 +575,8 @@ public final class RabbitMQBackend: Backend {
     // MARK: Node lifecycle
 
     func runShell(_ command: String, node: String, timeout: Double) -> ProcessResult {
-        let r = ProcessRunner.run("/bin/sh", ["-c", command], environment: cliEnvironment(for: node), timeout: timeout)
+        let r = ProcessRunner.run("/bin/sh", ["-c", command], environment: cliEnvironment(for: node), timeout: timeout,
+                                  interrupted: interruptRequested)
         record(CommandRecord(kind: .shell, argv: ["/bin/sh", "-c", command], exitCode: r.exitCode, duration: r.duration,
                              output: r.combined, timedOut: r.timedOut))
         return r
@@ -589,6 +596,7 @@ public final class RabbitMQBackend: Backend {
         // A VM already registered with epmd is up or booting: starting it again would launch a
         // second one for the same node. Wait for it instead.
         let r = epmdRegistered(n) == true ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: 120)
+        if r.interrupted { throw Self.interrupted("the start command of \(n) was stopped before it finished", node: n) }
         if r.exitCode != 0 {
             var m = "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
             if !r.combined.isEmpty { m += "\n" + r.combined }
@@ -600,7 +608,7 @@ public final class RabbitMQBackend: Backend {
         let deadline = now() + startTimeout
         while now() < deadline {
             if try epmdRegistered(n) ?? ping(n) { return }
-            pause(0.2, waitingFor: "\(n) to come up")
+            try pause(0.2, waitingFor: "\(n) to come up")
         }
         var m = "\(n) did not answer ping within \(Int(startTimeout)) s after its start command"
         let log = lastLogLines(n)
@@ -613,6 +621,7 @@ public final class RabbitMQBackend: Backend {
         drainedHere.remove(n)
         try ensureIdentity()
         let r = runShell(entry(n).stop, node: n, timeout: stopTimeout)
+        if r.interrupted { throw Self.interrupted("the stop command of \(n) was stopped before it finished", node: n) }
         if r.exitCode != 0 {
             throw ClusterError(r.timedOut ? .timeout : .unavailable,
                                redactor.redact("the stop command of \(n) failed (exit \(r.exitCode)): `\(entry(n).stop)`\n\(r.combined)"), node: n)
@@ -620,7 +629,7 @@ public final class RabbitMQBackend: Backend {
         let deadline = now() + stopTimeout
         while now() < deadline {
             if !(try ping(n)) { return }
-            pause(0.2, waitingFor: "\(n) to go down")
+            try pause(0.2, waitingFor: "\(n) to go down")
         }
         throw ClusterError(.timeout, "\(n) still answers ping \(Int(stopTimeout)) s after its stop command", node: n)
     }
@@ -651,14 +660,14 @@ public final class RabbitMQBackend: Backend {
                 if now() >= deadline {
                     throw ClusterError(.timeout, "timed out: \(n) did not answer ping within \(Int(timeout)) s", node: n)
                 }
-                pause(0.2, waitingFor: "\(n) to come up")
+                try pause(0.2, waitingFor: "\(n) to come up")
             }
             let remaining = max(1, Int((deadline - now()).rounded(.up)))
             let r = cli("rabbitmqctl", node: n, ["await_startup", "--timeout", String(remaining)], timeout: Double(remaining) + 15)
             if r.exitCode == 0 { return }
             // A VM that registered a moment ago may not take the call yet: try again while time is left.
             if r.duration < 5, Self.isUnreachable(r.combined), !Self.isCookieMismatch(r.combined), now() + 0.5 < deadline {
-                pause(0.5, waitingFor: "\(n) to take await_startup")
+                try pause(0.5, waitingFor: "\(n) to take await_startup")
                 continue
             }
             throw cliError("rabbitmqctl", node: n, args: ["await_startup"], r)
@@ -786,14 +795,25 @@ public final class RabbitMQBackend: Backend {
     // MARK: Time
 
     public func now() -> Double { monotonicSeconds() }
-    public func sleep(_ seconds: Double) { pause(seconds, waitingFor: "the runbook's condition") }
+    public func sleep(_ seconds: Double) { try? pause(seconds, waitingFor: "the runbook's condition") }
 
-    /// Sleeps between two polls of the broker, journaled as a `wait` (time spent waiting on the
-    /// cluster, not working).
-    func pause(_ seconds: Double, waitingFor what: String) {
+    /// Waits between two polls of the broker, journaled as a `wait`. Throws
+    /// ``ClusterError/Code/interrupted`` as soon as an interrupt is requested.
+    func pause(_ seconds: Double, waitingFor what: String) throws {
         guard seconds > 0 else { return }
         let start = monotonicSeconds()
-        Thread.sleep(forTimeInterval: seconds)
-        record(CommandRecord(kind: .wait, argv: [what], exitCode: 0, duration: monotonicSeconds() - start, output: "", timedOut: false))
+        defer {
+            record(CommandRecord(kind: .wait, argv: [what], exitCode: 0, duration: monotonicSeconds() - start, output: "", timedOut: false))
+        }
+        while true {
+            if interruptRequested() { throw Self.interrupted("stopped waiting for \(what)", node: nil) }
+            let left = seconds - (monotonicSeconds() - start)
+            if left <= 0 { return }
+            Thread.sleep(forTimeInterval: min(left, 0.05))
+        }
+    }
+
+    static func interrupted(_ what: String, node: String?) -> ClusterError {
+        ClusterError(.interrupted, "interrupted (Ctrl-C): \(what)", node: node)
     }
 }

@@ -100,6 +100,10 @@ public struct JournalError: Error, CustomStringConvertible {
 /// every entry that announces an action on the cluster or an answer, so the journal on disk is
 /// always ahead of the cluster even across a power loss. Bookkeeping entries (step start and
 /// end, notes) ride along with the next durable one.
+///
+/// A journal begins with its `session_start`: `command` entries appended to a new journal before
+/// it (the backend reading the cluster while the runbook is discovered and the session's cluster
+/// name is looked up) are held and written right after it.
 public final class JournalWriter {
     public let path: String
     private let fd: Int32
@@ -116,13 +120,35 @@ public final class JournalWriter {
         }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var info = stat()
+        begun = fstat(fd, &info) == 0 && info.st_size > 0
     }
 
     deinit { close(fd) }
 
     private var unsynced = false
+    /// Whether the journal has its first entry (false for a new one until its session_start).
+    private var begun: Bool
+    private var heldCommands: [JournalEntry] = []
 
     public func append(_ entry: JournalEntry, durable: Bool = true) throws {
+        if !begun {
+            if entry.kind == .command {
+                heldCommands.append(entry)
+                return
+            }
+            begun = true
+            try writeLine(entry, durable: false)
+            let held = heldCommands
+            heldCommands = []
+            for command in held { try writeLine(command, durable: false) }
+            if durable { try sync() }
+            return
+        }
+        try writeLine(entry, durable: durable)
+    }
+
+    private func writeLine(_ entry: JournalEntry, durable: Bool) throws {
         let data = try encoder.encode(entry)
         let line = redact(String(decoding: data, as: UTF8.self)) + "\n"
         let ok = line.utf8CString.withUnsafeBufferPointer { buf -> Bool in

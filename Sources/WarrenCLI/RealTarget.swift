@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Lua
 import RabbitMQ
 import Runbook
 import Sessions
@@ -10,6 +11,7 @@ func realTarget(_ spec: TargetSpec) throws -> Target {
     guard let path = spec.inventory else { throw RunbookError.usage("no inventory file given") }
     let inventory = try Inventory.load(path: path)
     let backend = RabbitMQBackend(inventory: inventory)
+    backend.interruptRequested = { LuaState.interruptRequested }
     for notice in backend.notices { FileHandle.standardError.write(Data("warren: \(notice)\n".utf8)) }
     let target = Target(spec: spec, backend: backend, redactor: backend.redactor)
     target.declaredClusterName = inventory.cluster

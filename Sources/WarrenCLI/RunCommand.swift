@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lua
 import Runbook
 import Sessions
 
@@ -33,6 +34,8 @@ struct RunCommand: ParsableCommand {
     var canary = false
 
     func run() throws {
+        // Ctrl-C stops the run where it is, journaled and resumable, rather than killing warren.
+        LuaState.installInterruptHandler()
         let terminal = ProcessTerminal()
         let library = RunbookLibrary.standard()
         var options = RunOptions()
@@ -84,6 +87,7 @@ struct ResumeCommand: ParsableCommand {
     var breakLock = false
 
     func run() throws {
+        LuaState.installInterruptHandler()  // as for `run`
         let terminal = ProcessTerminal()
         var options = RunOptions()
         options.assumeYes = yes

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lua
 import Runbook
 
 /// `warren shell [--sim N | --inventory F]` (and `warren` alone): the interactive shell.
@@ -11,6 +12,8 @@ struct ShellCommand: ParsableCommand {
     @OptionGroup var target: TargetOptions
 
     func run() throws {
+        // Ctrl-C stops what runs (a chunk, a step, a command on the broker), not the shell.
+        LuaState.installInterruptHandler()
         let t: Sessions.Target
         do {
             t = try target.makeTarget()

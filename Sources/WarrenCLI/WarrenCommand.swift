@@ -1,5 +1,4 @@
 import ArgumentParser
-import Lua
 
 /// `warren`: the root command. With no subcommand it opens the shell on the embedded simulator.
 public struct WarrenCommand: ParsableCommand {
@@ -18,7 +17,6 @@ public struct WarrenCommand: ParsableCommand {
 
     /// Runs warren: usage errors exit 2 (not ArgumentParser's 64), as the exit-code table says.
     public static func main() {
-        LuaState.installInterruptHandler()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -187,6 +187,56 @@ struct NotInstalledTests {
         #expect(b.notices[0].contains("reads use the CLI tools"))
     }
 
+    @Test("an interrupt ends a running command and its children at once, exit 130")
+    func interruptedCommand() throws {
+        let dir = NSTemporaryDirectory() + "warren-interrupt-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var asked = 0
+        let r = ProcessRunner.run("/bin/sh", ["-c", "sleep 600 & echo $! > '\(dir)/child'; wait"], environment: [:], timeout: 600,
+                                  interrupted: {
+                                      asked += 1
+                                      return FileManager.default.fileExists(atPath: dir + "/child") && asked > 3
+                                  })
+        #expect(r.interrupted && !r.timedOut && r.exitCode == 130)
+        #expect(r.duration < 60, "took \(r.duration) s")
+        let child = try #require(Int32(try String(contentsOfFile: dir + "/child", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The group got SIGTERM: the sleep is gone (or a zombie waiting for init to reap it).
+        let deadline = Date().addingTimeInterval(10)
+        func alive() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8) else { return false }
+            return !stat.contains(") Z ")
+        }
+        while alive() && Date() < deadline { usleep(10_000) }
+        #expect(!alive(), "sleep \(child) survived the interrupt")
+    }
+
+    @Test("an interrupt fails a CLI call and a wait for a node with the interrupted code, not after their timeouts")
+    func interruptedBackend() throws {
+        let dir = NSTemporaryDirectory() + "warren-interrupt-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for tool in ["rabbitmqctl", "rabbitmq-diagnostics"] {
+            try "#!/bin/sh\nexec sleep 600\n".write(toFile: "\(dir)/\(tool)", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(dir)/\(tool)")
+        }
+        let node = "warren-interrupt-test@localhost"
+        let inv = Inventory(cluster: "x", nodes: [.init(name: node, management: nil, start: "true", stop: "true")], cliPath: dir)
+        let b = RabbitMQBackend(inventory: inv)
+        var asked = 0
+        b.interruptRequested = { asked += 1; return asked > 3 }
+        let started = Date()
+        let cli = b.cliError("rabbitmqctl", node: node, args: ["await_startup"],
+                             b.cli("rabbitmqctl", node: node, ["await_startup", "--timeout", "600"], timeout: 600))
+        #expect(cli.code == .interrupted)
+        #expect(cli.message.contains("interrupted (Ctrl-C): `rabbitmqctl -n \(node) await_startup` was stopped"), "\(cli.message)")
+        asked = 0
+        let wait = try #require(throws: ClusterError.self) { try b.awaitRunning(node, timeout: 600) }
+        #expect(wait.code == .interrupted, "\(wait)")
+        #expect(Date().timeIntervalSince(started) < 60)
+    }
+
     @Test("the default devcluster directory is under WARREN_STATE, else /tmp")
     func defaultDirectory() {
         #expect(DevCluster.defaultDirectory(environment: ["WARREN_STATE": "/var/st"]) == "/var/st/devcluster")

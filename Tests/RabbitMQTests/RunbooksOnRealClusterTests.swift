@@ -139,4 +139,48 @@ extension RealClusterTests {
         f.restore()
         expectConverged()
     }
+
+    @Test("Ctrl-C while a start command hangs stops the run within seconds and ends the command; the session resumes to completion")
+    func interruptHangingStart() throws {
+        expectConverged()
+        var inventory = f.inventory
+        let i = try #require(inventory.nodes.firstIndex { $0.name == n1 })
+        let marker = f.dir + "/hanging-start.pid"
+        inventory.nodes[i].start = "echo $$ > '\(marker)'; exec sleep 600"
+        let path = f.dir + "/hanging-start.yaml"
+        try inventory.yaml().write(toFile: path, atomically: true, encoding: .utf8)
+        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        // SIGINT as the terminal sends it, once the start command runs (polled: its pid file).
+        let script = """
+            '\(DevClusterFixture.warrenBinary)' run rolling-restart --inventory '\(path)' --yes --param nodes=\(n1) > '\(state)/out.txt' 2>&1 &
+            pid=$!
+            while [ ! -s '\(marker)' ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+            sent=$EPOCHREALTIME; kill -INT $pid; wait $pid; code=$?
+            echo "exit=$code after=$(awk "BEGIN { print $EPOCHREALTIME - $sent }")"
+            """
+        let r = DevClusterFixture.run("/bin/bash", ["-c", script],
+                                      env: ["WARREN_STATE": state, "WARREN_RUNBOOKS": DevClusterFixture.packageRoot + "/runbooks"],
+                                      timeout: 300)
+        let output = (try? String(contentsOfFile: state + "/out.txt", encoding: .utf8)) ?? ""
+        #expect(r.output.contains("exit=3"), "\(r.output)\n\(output)")
+        let after = Double(r.output.components(separatedBy: "after=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 999
+        #expect(after < 15, "warren took \(after) s to stop after Ctrl-C (the start command's time box is 120 s)")
+        #expect(output.contains("interrupted"), "\(output)")
+        let sleeper = Int32((try? String(contentsOfFile: marker, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        #expect(sleeper > 0 && kill(sleeper, 0) != 0, "the start command \(sleeper) still runs")
+        let sessions = try FileManager.default.contentsOfDirectory(atPath: state + "/sessions")
+        let list = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["sessions"], env: ["WARREN_STATE": state])
+        #expect(sessions.count == 1 && list.output.range(of: "interrupted in restart-\\S+ +yes", options: .regularExpression) != nil, "\(list.output)\n\(output)")
+        // The operator fixes the start command and resumes: n1 was stopped already, so it is only
+        // started, and the run completes.
+        try f.inventory.yaml().write(toFile: path, atomically: true, encoding: .utf8)
+        let resumed = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["resume", "--yes"],
+                                            env: ["WARREN_STATE": state, "WARREN_RUNBOOKS": DevClusterFixture.packageRoot + "/runbooks"],
+                                            timeout: 600)
+        #expect(resumed.code == 0, "\(resumed.output)")
+        #expect(primitives(state).filter { $0 == "stop \(n1)" }.count == 1, "\(primitives(state))")
+        f.restore()
+        expectConverged()
+    }
 }

@@ -75,6 +75,24 @@ struct StoreTests {
         #expect(throws: JournalError.self) { try store.report(id) }
     }
 
+    @Test("commands run before the session starts (reading the cluster) follow its session_start, so the session lists as resumable")
+    func commandsBeforeStart() throws {
+        let store = SessionStore(directory: makeTempDir() + "/sessions")
+        let id = try store.create()
+        let journal = try JournalWriter(path: store.journalPath(id))
+        try journal.append(JournalEntry(kind: .command, time: 1, primitive: "http", value: "GET /api/overview"), durable: false)
+        try journal.append(JournalEntry(kind: .sessionStart, time: 2, runbook: "rolling-restart", target: "prod"))
+        try journal.append(JournalEntry(kind: .stepStart, time: 3, step: "restart-n1"), durable: false)
+        let entries = try JournalReader.read(store.journalPath(id))
+        #expect(entries.map(\.kind) == [.sessionStart, .command, .stepStart])
+        let l = store.listing(id)
+        #expect(l.problem == nil && l.resumable, "\(l.problem ?? "")")
+        // Reopened for a resume, the journal has begun: a command is written where it comes.
+        let again = try JournalWriter(path: store.journalPath(id))
+        try again.append(JournalEntry(kind: .command, time: 4, primitive: "cli"), durable: false)
+        #expect(try JournalReader.read(store.journalPath(id)).last?.kind == .command)
+    }
+
     @Test("an id may be given by a unique prefix; unknown and ambiguous ones are clear errors")
     func resolve() throws {
         let (store, done, _, crashed) = try threeSessions()

@@ -56,10 +56,16 @@ void warren_push_host_function(lua_State *L, int index);
 void warren_arm_hook(lua_State *L);
 /// Clears a kill, resets the instruction count and re-arms the normal hook.
 void warren_reset_limits(lua_State *L);
-/// Requests an interrupt of whatever runs in the state registered by warren_set_interrupt_target.
+/// Requests an interrupt of whatever runs in the state registered by warren_set_interrupt_target;
+/// with none registered, the request waits for the next one (or warren_discard_interrupt).
 /// Async-signal-safe: meant to be called from a SIGINT handler.
 void warren_request_interrupt(void);
+/// Registers (NULL: unregisters) the state running a top-level call; it claims a waiting request.
 void warren_set_interrupt_target(lua_State *L);
+/// Whether an interrupt is requested now: the registered state's, else the waiting request.
+int warren_interrupt_requested(void);
+/// Drops a waiting request (a new prompt: a Ctrl-C typed before it belongs to nothing).
+void warren_discard_interrupt(void);
 /// Requests an interrupt of this state (what the SIGINT handler does for the target state).
 void warren_interrupt_state(lua_State *L);
 int warren_interrupt_pending(lua_State *L);

@@ -79,6 +79,7 @@ final class Shell {
         }
         while true {
             let prompt = buffer.isEmpty ? promptText() : ">> "
+            LuaState.discardWaitingInterrupt()
             switch editor.readLine(prompt: prompt) {
             case .endOfInput:
                 if editor.isInteractive { terminal.write("\n") }
