@@ -180,6 +180,16 @@ extension RealClusterTests {
                                             timeout: 600)
         #expect(resumed.code == 0, "\(resumed.output)")
         #expect(primitives(state).filter { $0 == "stop \(n1)" }.count == 1, "\(primitives(state))")
+        let show = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["sessions", "show", sessions[0]], env: ["WARREN_STATE": state])
+        #expect(show.code == 0 && show.output.contains("interrupted (Ctrl-C)"), "\(show.output)")
+        // The journal, the recording and the report of a real session hold no cookie.
+        let cookie = try String(contentsOfFile: f.dir + "/.erlang.cookie", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let files = FileManager.default.enumerator(atPath: state)?.allObjects as? [String] ?? []
+        #expect(files.contains { $0.hasSuffix("session.cast") } && files.contains { $0.hasSuffix("journal.jsonl") })
+        for file in files {
+            let text = (try? String(contentsOfFile: state + "/" + file, encoding: .utf8)) ?? ""
+            #expect(!text.contains(cookie), "\(file) holds the Erlang cookie")
+        }
         f.restore()
         expectConverged()
     }
