@@ -93,8 +93,11 @@ final class ManagementClient {
         }
         let status = (box.response as? HTTPURLResponse)?.statusCode ?? 0
         let data = box.data ?? Data()
+        // Definitions hold every user's password hash: the journal gets their size only.
+        let recorded = path.hasPrefix("/api/definitions") ? "\(data.count) bytes of definitions (not recorded: they hold password hashes)"
+            : String(decoding: data.prefix(4096 + 1024), as: UTF8.self)  // the record keeps 4096 once redacted
         onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: Int32(status), duration: duration,
-                                 output: String(decoding: data.prefix(2048), as: UTF8.self), timedOut: false))
+                                 output: recorded, timedOut: false))
         return Response(status: status, body: data)
     }
 

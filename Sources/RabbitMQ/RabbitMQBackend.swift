@@ -68,7 +68,8 @@ public final class RabbitMQBackend: Backend {
         guard let hook = onCommand else { return }
         var r = r
         r.argv = r.argv.map(redactor.redact)
-        r.output = redactor.redact(String(r.output.prefix(4096)))
+        // Redacted before it is cut: a cut through a secret would leave its first part readable.
+        r.output = String(redactor.redact(r.output).prefix(4096))
         hook(r)
     }
 
@@ -86,8 +87,20 @@ public final class RabbitMQBackend: Backend {
 
     func entry(_ node: String) -> Inventory.Node { inventory.nodes.first { $0.name == node }! }
 
-    /// Members first (as listed), then spares: reads ask a member before a standalone spare.
-    var orderedNodes: [Inventory.Node] { inventory.nodes.filter { !$0.spare } + inventory.nodes.filter(\.spare) }
+    /// Members first (as listed), then the spares seen in the cluster: a spare that has not
+    /// joined is a standalone node, and its answer would describe its own one-node "cluster"
+    /// (e.g. during a full startup, when no member runs yet).
+    var orderedNodes: [Inventory.Node] {
+        inventory.nodes.filter { !$0.spare } + inventory.nodes.filter { $0.spare && joinedSpares.contains($0.name) }
+    }
+    /// Spares that the last status read from a member listed as members (after add-node).
+    private var joinedSpares: Set<String> = []
+
+    /// Learns which spares have joined from a status a member gave.
+    private func noteMembers(_ members: [String], readFrom node: String) {
+        guard inventory.nodes.contains(where: { $0.name == node && !$0.spare }) else { return }
+        joinedSpares = Set(inventory.nodes.filter { $0.spare && members.contains($0.name) }.map(\.name))
+    }
 
     // MARK: Running the CLI
 
@@ -321,6 +334,7 @@ public final class RabbitMQBackend: Backend {
                     }
                 }
                 s.maintenance = maintenanceProbe(running: s.running, listeners: s.listeners)
+                noteMembers(s.members, readFrom: n.name)
                 return s
             } catch ManagementClient.Failure.timedOut {
                 return nil
@@ -356,12 +370,13 @@ public final class RabbitMQBackend: Backend {
     }
 
     func rawStatusCLI() throws -> RawStatus {
-        let (_, r) = try cliOnAnyNode("rabbitmqctl", ["cluster_status"])
+        let (answering, r) = try cliOnAnyNode("rabbitmqctl", ["cluster_status"])
         guard let o = try decode(r) as? [String: Any] else { throw ClusterError(.software, "cluster_status: unexpected output") }
         var s = RawStatus(clusterName: o["cluster_name"] as? String ?? "",
                           members: (o["disk_nodes"] as? [String] ?? []) + (o["ram_nodes"] as? [String] ?? []),
                           running: o["running_nodes"] as? [String] ?? [], partitions: [:], alarms: [:], maintenance: [],
                           versions: [:], listeners: [:], viaHTTP: false)
+        noteMembers(s.members, readFrom: answering)
         for (node, p) in o["partitions"] as? [String: Any] ?? [:] {
             if let list = p as? [String], !list.isEmpty { s.partitions[node] = list }
         }
@@ -598,7 +613,8 @@ public final class RabbitMQBackend: Backend {
         let r = epmdRegistered(n) == true ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: 120)
         if r.interrupted { throw Self.interrupted("the start command of \(n) was stopped before it finished", node: n) }
         if r.exitCode != 0 {
-            var m = "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
+            var m = r.timedOut ? "the start command of \(n) did not finish within 120 s and was stopped: `\(entry(n).start)`"
+                : "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
             if !r.combined.isEmpty { m += "\n" + r.combined }
             let log = lastLogLines(n)
             if !log.isEmpty { m += "\n" + log }
@@ -623,8 +639,9 @@ public final class RabbitMQBackend: Backend {
         let r = runShell(entry(n).stop, node: n, timeout: stopTimeout)
         if r.interrupted { throw Self.interrupted("the stop command of \(n) was stopped before it finished", node: n) }
         if r.exitCode != 0 {
+            let what = r.timedOut ? "did not finish within \(Int(stopTimeout)) s and was stopped" : "failed (exit \(r.exitCode))"
             throw ClusterError(r.timedOut ? .timeout : .unavailable,
-                               redactor.redact("the stop command of \(n) failed (exit \(r.exitCode)): `\(entry(n).stop)`\n\(r.combined)"), node: n)
+                               redactor.redact("the stop command of \(n) \(what): `\(entry(n).stop)`\n\(r.combined)"), node: n)
         }
         let deadline = now() + stopTimeout
         while now() < deadline {
@@ -786,7 +803,10 @@ public final class RabbitMQBackend: Backend {
 
     public func exportDefinitions(to path: String) throws {
         if let base = try? managementBase(nil), let r = try? http.request("GET", base: base, path: "/api/definitions", timeout: 30), r.status == 200 {
-            try r.body.write(to: URL(fileURLWithPath: path))
+            // Readable by the operator only: it holds password hashes.
+            guard FileManager.default.createFile(atPath: path, contents: r.body, attributes: [.posixPermissions: 0o600]) else {
+                throw ClusterError(.unavailable, "cannot write the definitions to \(path)")
+            }
             return
         }
         let (_, _) = try cliOnAnyNode("rabbitmqctl", ["export_definitions", path], json: false)

@@ -10,7 +10,8 @@ extension Redactor {
         if let cookie = try? String(contentsOfFile: inventory.effectiveCookieFile, encoding: .utf8) {
             v.append(cookie.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        for env in [inventory.cliEnv] + inventory.nodes.map(\.env) {
+        // The CLI tools inherit warren's own environment too.
+        for env in [environment, inventory.cliEnv] + inventory.nodes.map(\.env) {
             if let c = env["RABBITMQ_ERLANG_COOKIE"] { v.append(c) }
         }
         if let p = inventory.passwordEnv, let value = environment[p] {
@@ -21,8 +22,10 @@ extension Redactor {
             }
         }
         for s in inventory.secrets {
-            if isUpperEnvName(s) {
-                if let value = environment[s] { v.append(value) }
+            // A name of a variable that is set stands for its value; anything else (an upper-case
+            // literal such as an access key id included) is the secret itself.
+            if isUpperEnvName(s), let value = environment[s] {
+                v.append(value)
             } else {
                 v.append(s)
             }

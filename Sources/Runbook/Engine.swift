@@ -641,7 +641,17 @@ public final class RunbookEngine: PrimitiveObserver {
             throw abortWith(.failed("refused: step '\(step)' calls the destructive primitive \(what) without a confirm() before it in the same step. Nothing was sent to the cluster"))
         }
         if call.interlocked, let node = call.node, !RunbookEngine.drained(node, backend) {
-            let critical = (try? backend.quorumCritical(node)) ?? []
+            let critical: [String]
+            do {
+                critical = try backend.quorumCritical(node)
+            } catch {
+                // A node whose app is not running holds no running replica: nothing more to lose.
+                // Otherwise an unanswered check is no permission.
+                guard (try? backend.status())?.running.contains(node) == false else {
+                    throw abortWith(.failed("refused: cannot tell whether \(node) is quorum-critical before \(call.name) (\(error)). Nothing was sent to the cluster. Check `queues`, then `warren resume`"))
+                }
+                critical = []
+            }
             if !critical.isEmpty {
                 let why = "\(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s") (\(RunbookEngine.list(critical))): \(call.name) would leave them without a majority"
                 guard call.unsafe else {

@@ -19,10 +19,13 @@ public final class Canary: @unchecked Sendable {
         /// The longest time (seconds) during which publishing failed.
         public var longestGap = 0.0
         public var failedPublishes = 0
+        /// Ctrl-C ended the drain: confirmed messages still queued are counted as lost.
+        public var drainInterrupted = false
 
         public var line: String {
             String(format: "canary: published %d, confirmed %d, consumed %d, lost %d, longest gap %.1f s",
                    published, confirmed, consumed, lost, longestGap)
+                + (drainInterrupted ? " (drain stopped by Ctrl-C: messages still in the queue count as lost)" : "")
         }
     }
 
@@ -89,8 +92,8 @@ public final class Canary: @unchecked Sendable {
     private var isStopping: Bool { lock.withLock { stopping } }
 
     /// Stops ticking, drains the queue (waiting up to `timeout` for confirmed messages still
-    /// missing) and returns the figures.
-    public func finish(timeout: Double = 30) -> Report {
+    /// missing, or until `interrupted` says so) and returns the figures.
+    public func finish(timeout: Double = 30, interrupted: () -> Bool = { false }) -> Report {
         lock.withLock { stopping = true }
         while let t = thread, t.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
         let deadline = clock() + timeout
@@ -101,6 +104,10 @@ public final class Canary: @unchecked Sendable {
                 return confirmedIDs.subtracting(consumedIDs).count
             }
             if missing == 0 || clock() >= deadline { break }
+            if interrupted() {
+                lock.withLock { report.drainInterrupted = true }
+                break
+            }
             Thread.sleep(forTimeInterval: 0.5)
         }
         return lock.withLock {

@@ -153,7 +153,9 @@ public struct RecordedRuns {
             return fail("\(error)", code: 2)
         }
         if let expected = summary.start.cluster, spec.kind == .inventory {
-            let actual = (try? target.backend.status().clusterName) ?? "?"
+            // With every node down (a full shutdown stopped there) nothing answers: the inventory's
+            // name stands in, and the backend checks the live name again before its first change.
+            let actual = (try? target.backend.status().clusterName) ?? target.declaredClusterName ?? "?"
             guard actual == expected else {
                 return fail("session \(id) ran on cluster '\(expected)' but the target is '\(actual)'; nothing was done", code: 2)
             }
@@ -201,7 +203,7 @@ public struct RecordedRuns {
         }
         let result = engine.run()
         if let canary {
-            let figures = canary.finish(timeout: target.simulator == nil ? 60 : 0)
+            let figures = canary.finish(timeout: target.simulator == nil ? 60 : 0, interrupted: target.interruptRequested)
             console.write(figures.line + "\n")
             try? journal.append(JournalEntry(kind: .note, clock: target.backend.now(), key: "canary", value: figures.line))
             if target.simulator != nil { try? target.saveSimulator(to: statePath) }

@@ -36,6 +36,8 @@ public final class Target {
     /// The cluster's name as its inventory declares it (locks and memory are keyed by it, so they
     /// hold even while every node is down).
     public var declaredClusterName: String?
+    /// Whether the operator pressed Ctrl-C (asked by waits outside the runbook: the canary's drain).
+    public var interruptRequested: () -> Bool = { false }
     /// The canary's own client on a real cluster (it runs on a thread of its own).
     public var makeCanaryTransport: (() throws -> CanaryTransport)?
     /// Routes the commands the backend runs (CLI tools, HTTP calls) into a journal, when it has any.

@@ -15,6 +15,7 @@ func realTarget(_ spec: TargetSpec) throws -> Target {
     for notice in backend.notices { FileHandle.standardError.write(Data("warren: \(notice)\n".utf8)) }
     let target = Target(spec: spec, backend: backend, redactor: backend.redactor)
     target.declaredClusterName = inventory.cluster
+    target.interruptRequested = { LuaState.interruptRequested }
     target.makeCanaryTransport = { try backend.makeCanaryClient() }
     target.attachCommandLog = { [weak backend] sink in
         backend?.onCommand = { record in

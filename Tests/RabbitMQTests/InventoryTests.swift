@@ -153,6 +153,16 @@ struct InventoryTests {
         #expect(out.contains("Authorization: ***"))
     }
 
+    @Test("an upper-case literal secret, and a cookie in warren's own environment, are redacted too")
+    func redactorLiteralsAndEnvironmentCookie() throws {
+        var inv = try Inventory.parse(Self.valid)
+        inv.cliEnv["HOME"] = "/nonexistent"
+        inv.secrets = ["AKIAEXAMPLEKEY42"]
+        let r = Redactor(inventory: inv, environment: ["RABBITMQ_ERLANG_COOKIE": "ENVCOOKIE987"])
+        let out = r.redact("key AKIAEXAMPLEKEY42 cookie ENVCOOKIE987")
+        #expect(out == "key *** cookie ***", "\(out)")
+    }
+
     @Test("the cookie hash matches rabbitmq-diagnostics erlang_cookie_hash")
     func cookieHash() {
         #expect(erlangCookieHash("") == "1B2M2Y8AsgTpgAmY7PhCfg==")

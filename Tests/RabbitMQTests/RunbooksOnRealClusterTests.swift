@@ -66,9 +66,14 @@ extension RealClusterTests {
         expectConverged()
     }
 
-    @Test("full-shutdown then full-startup on the real cluster: the last stopped starts first, and it converges")
+    @Test("full-shutdown then full-startup on the real cluster: the last stopped starts first, and it converges, with a standalone spare running throughout")
     func fullShutdownStartupRunbooks() throws {
         expectConverged()
+        // A new node prepared for a later add-node runs on its own: with every member down it is
+        // the only node that answers, and must not be taken for the cluster.
+        let spare = try #require(f.spareNames.first)
+        try startSpare(spare)
+        defer { _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120) }
         let unsafe = f.members.map { "stop-\(short($0))#unsafe: yes" }.joined(separator: "\n")
         let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)

@@ -123,3 +123,23 @@ struct HappyPathTests {
         #expect(d2.lastConsole.text.contains("ok "))
     }
 }
+
+@Suite("The quorum interlock")
+struct InterlockTests {
+    static let stopper = tempRunbook("""
+        runbook { name = "stopper" }
+        step("stop n1 without a gate", function()
+          confirm("Stop n1?")
+          cluster.node("n1"):stop()
+        end)
+        """)
+
+    @Test("a node that is already down passes the interlock: stopping it takes nothing more away")
+    func downNodePasses() throws {
+        let d = Drill()
+        try d.sim.kill("n1")
+        let r = try d.run("stopper", source: InterlockTests.stopper)
+        #expect(r.error == nil, "\(r.error?.description ?? "")")
+        #expect(d.primitives == ["stop rabbit@n1"])
+    }
+}

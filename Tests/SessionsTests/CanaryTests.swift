@@ -44,6 +44,18 @@ struct CanaryTests {
         #expect(r.line == "canary: published 10, confirmed 9, consumed 8, lost 2, longest gap 1.0 s")
     }
 
+    @Test("Ctrl-C ends the wait for missing messages, and the report says the drain was cut short")
+    func interruptedDrain() {
+        let t = ScriptedTransport()
+        t.lose = [4]
+        let canary = Canary(transport: t, clock: { 0 })  // a clock that never reaches the deadline
+        canary.tick(messages: 5)
+        var asked = 0
+        let r = canary.finish(timeout: 600, interrupted: { asked += 1; return asked > 1 })
+        #expect(r.drainInterrupted && r.lost == 1)
+        #expect(r.line.hasSuffix("lost 1, longest gap 0.0 s (drain stopped by Ctrl-C: messages still in the queue count as lost)"), "\(r.line)")
+    }
+
     @Test("on the simulator the canary's ids follow the queue's message counts")
     func simulated() throws {
         let sim = Simulator(nodes: 3, seed: 1)
