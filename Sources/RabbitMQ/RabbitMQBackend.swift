@@ -744,18 +744,32 @@ public final class RabbitMQBackend: Backend {
             }
             return base
         }
+        var refused: [String] = []
         for n in orderedNodes {
-            if let base = n.management, (try? http.request("GET", base: base, path: "/api/overview"))?.status == 200 { return base }
+            guard let base = n.management, let status = (try? http.request("GET", base: base, path: "/api/overview"))?.status else { continue }
+            if status == 200 { return base }
+            if status == 401 || status == 403 { refused.append(n.name) }
         }
-        throw ClusterError(.unavailable, "no management API of \(inventory.cluster) answers; this operation needs it (credentials: \(inventory.userEnv ?? "unset")/\(inventory.passwordEnv ?? "unset"))")
+        if !refused.isEmpty { throw credentialsRefused(refused.joined(separator: ", ")) }
+        throw ClusterError(.unavailable, "no management API of \(inventory.cluster) answers; this operation needs it (credentials: \(credentialVariables))")
+    }
+
+    var credentialVariables: String { "$\(inventory.userEnv ?? "unset") / $\(inventory.passwordEnv ?? "unset")" }
+
+    func credentialsRefused(_ where: String) -> ClusterError {
+        ClusterError(.unavailable, "the management API of \(`where`) refused the credentials from \(credentialVariables); this operation needs it. "
+            + "Check the user and password those variables hold. Nothing was changed")
     }
 
     func httpWrite(_ method: String, _ base: String, _ path: String, body: Any, timeout: Double = 30) throws -> ManagementClient.Response {
+        let r: ManagementClient.Response
         do {
-            return try http.request(method, base: base, path: path, body: body, timeout: timeout)
+            r = try http.request(method, base: base, path: path, body: body, timeout: timeout)
         } catch let f as ManagementClient.Failure {
             throw ClusterError(.unavailable, redactor.redact("\(f)"))
         }
+        if r.status == 401 { throw credentialsRefused(base) }
+        return r
     }
 
     static func pathSegment(_ s: String) -> String {

@@ -236,6 +236,11 @@ public struct RecordedRuns {
             return nil
         }
         let backend = target.backend
+        // Declaring the queue is a change: only on the cluster the inventory names.
+        if let expected = target.declaredClusterName, let actual = try? backend.status().clusterName, actual != expected {
+            console.write("--canary: the cluster answering is named '\(actual)', not '\(expected)'; no canary queue was declared\n")
+            return nil
+        }
         let c = Canary(transport: transport, clock: { backend.now() })
         do {
             try c.prepare()
@@ -252,7 +257,10 @@ public struct RecordedRuns {
     public func writeReport(id: String, target: Target) {
         let dir = paths.session(id)
         guard let entries = try? JournalReader.read(dir + "/journal.jsonl") else { return }
-        try? ReportWriter.write(to: dir + "/report.md", entries: entries, finalStatus: try? target.backend.status(),
+        // `nodes()` counts each node's replicas and leaders (a real cluster's status has no counts).
+        var status = try? target.backend.status()
+        if let nodes = try? target.backend.nodes() { status?.nodes = nodes }
+        try? ReportWriter.write(to: dir + "/report.md", entries: entries, finalStatus: status,
                                 queues: try? target.backend.queues(type: nil), invariants: target.simulator?.invariants(),
                                 sessionID: id, redactor: target.redactor)
     }

@@ -56,7 +56,11 @@ public enum ReportWriter {
         if finalStatus != nil || queues != nil {
             out += renderCluster(finalStatus, queues)
         }
-        if let invariants { out += renderInvariants(invariants) }
+        if let invariants {
+            out += renderInvariants(invariants)
+        } else if let finalStatus {
+            out += renderObservedInvariants(finalStatus, queues, entries)
+        }
         return out
     }
 
@@ -341,6 +345,31 @@ public enum ReportWriter {
             out += "- Convergence: FAIL" + (r.convergenceProblems.isEmpty ? "." : ":") + "\n"
             for p in r.convergenceProblems { out += "  - \(inline(p))\n" }
         }
+        return out
+    }
+
+    /// A real cluster keeps no history of its own: what can be said is its state at the end and,
+    /// with `--canary`, what the traffic saw during the run.
+    private static func renderObservedInvariants(_ status: ClusterStatus, _ queues: [QueueInfo]?, _ entries: [JournalEntry]) -> String {
+        var out = "\n## Invariants (observed on the cluster)\n\n"
+        if let queues {
+            let without = queues.filter { $0.type != .classic && (!$0.available || $0.leader == nil) }.map(\.name)
+            out += without.isEmpty ? "- Quorum at the end: pass, every quorum queue and stream has a leader and a majority.\n"
+                : "- Quorum at the end: FAIL, without a leader or majority: \(without.map(inline).joined(separator: ", ")).\n"
+        }
+        if let canary = entries.last(where: { $0.kind == .note && $0.key == "canary" })?.value {
+            out += "- Messages: \(inline(canary)).\n"
+        } else {
+            out += "- Messages: not measured (`--canary` publishes with confirms and counts losses and gaps).\n"
+        }
+        var problems: [String] = []
+        let down = status.members.filter { !status.running.contains($0) }
+        if !down.isEmpty { problems.append("not running: \(down.joined(separator: ", "))") }
+        if !status.partitions.isEmpty { problems.append("partitions: \(status.partitions.keys.sorted().joined(separator: ", "))") }
+        if !status.alarms.isEmpty { problems.append("alarms on \(status.alarms.keys.sorted().joined(separator: ", "))") }
+        out += problems.isEmpty ? "- Convergence at the end: pass, every member running, no partitions, no alarms.\n"
+            : "- Convergence at the end: FAIL: \(problems.joined(separator: "; ")).\n"
+        out += "- A majority lost during the run cannot be seen afterwards on a real cluster; the gates checked before every change.\n"
         return out
     }
 

@@ -246,6 +246,18 @@ struct RealClusterTests {
         #expect(declare.message.contains("127.0.0.1:1"))
         #expect(try closed.status().running.count == 3)  // reads still work through the CLI
 
+        // A wrong password is named as such, not as an API that does not answer; it is never shown.
+        let user = f.inventory.userEnv ?? "WARREN_RABBITMQ_USER", password = f.inventory.passwordEnv ?? "WARREN_RABBITMQ_PASSWORD"
+        var environment = ProcessInfo.processInfo.environment
+        environment[user] = "guest"
+        environment[password] = "not-the-password-9"
+        let wrong = f.makeBackend(environment: environment)
+        for spec in [QueueSpec(name: "never", node: n1), QueueSpec(name: "never")] {
+            let refused = try #require(throws: ClusterError.self) { try wrong.declareQueue(spec) }
+            #expect(refused.message.contains("refused the credentials from $\(user) / $\(password)"), "\(refused.message)")
+            #expect(!refused.message.contains("not-the-password-9"))
+        }
+
         var foreign = f.inventory
         foreign.cluster = "prod-eu"
         let guarded = f.makeBackend(foreign)

@@ -187,6 +187,8 @@ extension RealClusterTests {
         #expect(primitives(state).filter { $0 == "stop \(n1)" }.count == 1, "\(primitives(state))")
         let show = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["sessions", "show", sessions[0]], env: ["WARREN_STATE": state])
         #expect(show.code == 0 && show.output.contains("interrupted (Ctrl-C)"), "\(show.output)")
+        #expect(show.output.contains("## Invariants (observed on the cluster)") && show.output.contains("- Convergence at the end: pass"),
+                "\(show.output)")
         // The journal, the recording and the report of a real session hold no cookie.
         let cookie = try String(contentsOfFile: f.dir + "/.erlang.cookie", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let files = FileManager.default.enumerator(atPath: state)?.allObjects as? [String] ?? []

@@ -77,6 +77,25 @@ struct ReportTests {
         #expect(text.contains("- Convergence: FAIL:\n  - rabbit@n2 is stopped"))
     }
 
+    @Test("on a real cluster (no simulator) the invariants are what the end state and the canary show")
+    func observedInvariants() {
+        let nodes = [NodeInfo(name: "rabbit@n1", state: .running), NodeInfo(name: "rabbit@n2", state: .stopped)]
+        let status = ClusterStatus(clusterName: "prod", members: ["rabbit@n1", "rabbit@n2"], running: ["rabbit@n1"], nodes: nodes)
+        let queues = [QueueInfo(name: "orders", type: .quorum, leader: nil, members: ["rabbit@n1", "rabbit@n2"],
+                                online: ["rabbit@n1"], messages: 0, available: false)]
+        var entries = doneJournal()
+        entries.append(JournalEntry(kind: .note, time: entries.last!.time, key: "canary",
+                                    value: "canary: published 10, confirmed 10, consumed 10, lost 0, longest gap 0.5 s"))
+        let text = ReportWriter.render(entries: entries, finalStatus: status, queues: queues)
+        #expect(text.contains("## Invariants (observed on the cluster)"))
+        #expect(text.contains("- Quorum at the end: FAIL, without a leader or majority: orders."))
+        #expect(text.contains("- Messages: canary: published 10, confirmed 10, consumed 10, lost 0, longest gap 0.5 s."))
+        #expect(text.contains("- Convergence at the end: FAIL: not running: rabbit@n2."))
+        let without = ReportWriter.render(entries: doneJournal(), finalStatus: status, queues: [])
+        #expect(without.contains("- Messages: not measured (`--canary`"))
+        #expect(without.contains("- Quorum at the end: pass"))
+    }
+
     @Test("a secret in the journal or cluster state never reaches report.md")
     func reportRedacted() throws {
         let dir = makeTempDir()
