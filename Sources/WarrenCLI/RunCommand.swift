@@ -86,6 +86,9 @@ struct ResumeCommand: ParsableCommand {
     @Flag(name: .customLong("break-lock"), help: "Take the cluster's lock even if another run holds it.")
     var breakLock = false
 
+    @Flag(help: "Canary traffic for the rest of the run, as `run --canary`.")
+    var canary = false
+
     func run() throws {
         LuaState.installInterruptHandler()  // as for `run`
         let terminal = ProcessTerminal()
@@ -99,6 +102,7 @@ struct ResumeCommand: ParsableCommand {
         }
         var runs = RecordedRuns(paths: StatePaths(), library: RunbookLibrary.standard(), terminal: terminal)
         runs.breakLock = breakLock
+        runs.canary = canary
         let code = runs.resume(session, options: options, force: force, makeTarget: TargetOptions.makeTarget)
         if code != 0 { throw ExitCode(code) }
     }

@@ -24,9 +24,10 @@ struct RunTests {
         try t.expect("? Restart rabbit@n2?")
         t.kill(SIGKILL)
         _ = try t.waitForExit()
-        let r = try w.run(["resume", "--yes"])
+        let r = try w.run(["resume", "--yes", "--canary"])
         #expect(r.code == 0, "\(r.output)")
         #expect(r.output.contains("done in an earlier run"))
+        #expect(r.output.contains("canary: published"), "the resumed run carries canary traffic: \(r.output)")
         let session = try #require(w.sessions.first)
         let done = doneSteps(w, session)
         #expect(done.sorted() == ["check-the-cluster-is-healthy-before-starting", "rebalance-quorum-queue-leaders",
