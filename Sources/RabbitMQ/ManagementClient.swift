@@ -35,7 +35,24 @@ final class ManagementClient {
     let timeout: Double
     let credentials: (user: String, password: String)?
     private let session: URLSession
+    private let challenges = ChallengeRefuser()
     var onRequest: ((CommandRecord) -> Void)?
+
+    /// Answers the server's request for credentials (a 401 with `WWW-Authenticate`) by cancelling
+    /// the task: the credentials were already sent, and swift-corelibs-foundation would otherwise
+    /// hold the task until its time box. The task is remembered, so its cancellation reads as 401.
+    final class ChallengeRefuser: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        private let lock = NSLock()
+        private var refused = Set<Int>()
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+            lock.withLock { _ = refused.insert(task.taskIdentifier) }
+            completionHandler(.cancelAuthenticationChallenge, nil)
+        }
+
+        func wasRefused(_ task: URLSessionTask) -> Bool { lock.withLock { refused.remove(task.taskIdentifier) != nil } }
+    }
 
     init(timeout: Double, credentials: (user: String, password: String)?) {
         self.timeout = timeout
@@ -45,7 +62,7 @@ final class ManagementClient {
         config.timeoutIntervalForResource = 600  // each request carries its own time box
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
         config.httpMaximumConnectionsPerHost = 4
-        session = URLSession(configuration: config)
+        session = URLSession(configuration: config, delegate: challenges, delegateQueue: nil)
     }
 
     deinit { session.invalidateAndCancel() }
@@ -83,6 +100,11 @@ final class ManagementClient {
             throw Failure.timedOut(limit)
         }
         let duration = monotonicSeconds() - start
+        if challenges.wasRefused(task) {
+            onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: 401, duration: duration,
+                                     output: "the credentials were refused", timedOut: false))
+            return Response(status: 401, body: Data())
+        }
         if let error = box.error {
             let ns = error as NSError
             let timedOut = ns.code == NSURLErrorTimedOut
