@@ -91,6 +91,17 @@ public struct ClusterStatus: Codable, Equatable, Sendable {
     public var healthy: Bool {
         Set(members) == Set(running) && partitions.isEmpty && alarms.isEmpty
     }
+
+    /// The nodes with their quorum queue and stream replicas and leaders counted from `queues`.
+    public func nodesCounting(_ queues: [QueueInfo]) -> [NodeInfo] {
+        let replicated = queues.filter { $0.type != .classic }
+        return nodes.map { n in
+            var n = n
+            n.replicas = replicated.filter { $0.members.contains(n.name) }.count
+            n.leaders = replicated.filter { $0.leader == n.name }.count
+            return n
+        }
+    }
 }
 
 public enum QueueType: String, Codable, Sendable, CaseIterable {

@@ -22,6 +22,8 @@ public final class RabbitMQBackend: Backend {
     /// command's process group and fails the primitive with ``ClusterError/Code/interrupted``,
     /// instead of letting a `await_startup --timeout 300` run its course.
     public var interruptRequested: () -> Bool = { false }
+    /// How long the inventory's start command may run (it returns once the node is launched).
+    public var startCommandTimeout: Double = 120
     /// How long `start` polls `ping` after the start command, and `stop` waits for the VM to go.
     public var startTimeout: Double = 90
     public var stopTimeout: Double = 90
@@ -453,14 +455,7 @@ public final class RabbitMQBackend: Backend {
     public func statusViaCLI() throws -> ClusterStatus { try buildStatus(rawStatus(preferCLI: true)) }
 
     public func nodes() throws -> [NodeInfo] {
-        var infos = try status().nodes
-        let qs = (try? queues(type: nil)) ?? []
-        for i in infos.indices {
-            let name = infos[i].name
-            infos[i].replicas = qs.filter { $0.type != .classic && $0.members.contains(name) }.count
-            infos[i].leaders = qs.filter { $0.type != .classic && $0.leader == name }.count
-        }
-        return infos
+        try status().nodesCounting((try? queues(type: nil)) ?? [])
     }
 
     public func queues(type: QueueType?) throws -> [QueueInfo] {
@@ -610,10 +605,10 @@ public final class RabbitMQBackend: Backend {
         try ensureIdentity(allowUnreachable: true)
         // A VM already registered with epmd is up or booting: starting it again would launch a
         // second one for the same node. Wait for it instead.
-        let r = epmdRegistered(n) == true ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: 120)
+        let r = epmdRegistered(n) == true ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: startCommandTimeout)
         if r.interrupted { throw Self.interrupted("the start command of \(n) was stopped before it finished", node: n) }
         if r.exitCode != 0 {
-            var m = r.timedOut ? "the start command of \(n) did not finish within 120 s and was stopped: `\(entry(n).start)`"
+            var m = r.timedOut ? "the start command of \(n) did not finish within \(Int(startCommandTimeout)) s and was stopped: `\(entry(n).start)`"
                 : "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
             if !r.combined.isEmpty { m += "\n" + r.combined }
             let log = lastLogLines(n)

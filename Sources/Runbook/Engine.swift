@@ -578,6 +578,14 @@ public final class RunbookEngine: PrimitiveObserver {
     /// queues still need a leader and a majority without it.
     public static func healthProblems(_ backend: Backend, except: String? = nil) throws -> [String] {
         let s = try backend.status()
+        var problems = membershipProblems(s, except: except)
+        let unavailable = withoutMajority(try backend.queues(type: nil))
+        if !unavailable.isEmpty { problems.append("queues without a leader or majority: \(list(unavailable))") }
+        return problems
+    }
+
+    /// Members not running, partitions and alarms (the `except` member's absence and alarms aside).
+    public static func membershipProblems(_ s: ClusterStatus, except: String? = nil) -> [String] {
         var problems: [String] = []
         let notRunning = s.members.filter { !s.running.contains($0) && $0 != except }
         if !notRunning.isEmpty { problems.append("not running: \(notRunning.joined(separator: ", "))") }
@@ -585,9 +593,12 @@ public final class RunbookEngine: PrimitiveObserver {
         for (n, a) in s.alarms.sorted(by: { $0.key < $1.key }) where n != except {
             problems.append("alarm on \(n): \(a.joined(separator: ", "))")
         }
-        let unavailable = try backend.queues(type: nil).filter { $0.type != .classic && (!$0.available || $0.leader == nil) }.map(\.name)
-        if !unavailable.isEmpty { problems.append("queues without a leader or majority: \(list(unavailable))") }
         return problems
+    }
+
+    /// Quorum queues and streams without a leader or a majority of online replicas.
+    public static func withoutMajority(_ queues: [QueueInfo]) -> [String] {
+        queues.filter { $0.type != .classic && (!$0.available || $0.leader == nil) }.map(\.name)
     }
 
     private func gateClusterHealthy(timeout: Double, except: String?) throws {

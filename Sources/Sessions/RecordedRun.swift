@@ -257,11 +257,12 @@ public struct RecordedRuns {
     public func writeReport(id: String, target: Target) {
         let dir = paths.session(id)
         guard let entries = try? JournalReader.read(dir + "/journal.jsonl") else { return }
-        // `nodes()` counts each node's replicas and leaders (a real cluster's status has no counts).
+        // Replicas and leaders counted from the queues (a real cluster's status has no counts).
+        let queues = try? target.backend.queues(type: nil)
         var status = try? target.backend.status()
-        if let nodes = try? target.backend.nodes() { status?.nodes = nodes }
+        if let queues, let counted = status?.nodesCounting(queues) { status?.nodes = counted }
         try? ReportWriter.write(to: dir + "/report.md", entries: entries, finalStatus: status,
-                                queues: try? target.backend.queues(type: nil), invariants: target.simulator?.invariants(),
+                                queues: queues, invariants: target.simulator?.invariants(),
                                 sessionID: id, redactor: target.redactor)
     }
 

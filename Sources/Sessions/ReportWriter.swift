@@ -353,7 +353,7 @@ public enum ReportWriter {
     private static func renderObservedInvariants(_ status: ClusterStatus, _ queues: [QueueInfo]?, _ entries: [JournalEntry]) -> String {
         var out = "\n## Invariants (observed on the cluster)\n\n"
         if let queues {
-            let without = queues.filter { $0.type != .classic && (!$0.available || $0.leader == nil) }.map(\.name)
+            let without = RunbookEngine.withoutMajority(queues)
             out += without.isEmpty ? "- Quorum at the end: pass, every quorum queue and stream has a leader and a majority.\n"
                 : "- Quorum at the end: FAIL, without a leader or majority: \(without.map(inline).joined(separator: ", ")).\n"
         }
@@ -362,11 +362,7 @@ public enum ReportWriter {
         } else {
             out += "- Messages: not measured (`--canary` publishes with confirms and counts losses and gaps).\n"
         }
-        var problems: [String] = []
-        let down = status.members.filter { !status.running.contains($0) }
-        if !down.isEmpty { problems.append("not running: \(down.joined(separator: ", "))") }
-        if !status.partitions.isEmpty { problems.append("partitions: \(status.partitions.keys.sorted().joined(separator: ", "))") }
-        if !status.alarms.isEmpty { problems.append("alarms on \(status.alarms.keys.sorted().joined(separator: ", "))") }
+        let problems = RunbookEngine.membershipProblems(status)
         out += problems.isEmpty ? "- Convergence at the end: pass, every member running, no partitions, no alarms.\n"
             : "- Convergence at the end: FAIL: \(problems.joined(separator: "; ")).\n"
         out += "- A majority lost during the run cannot be seen afterwards on a real cluster; the gates checked before every change.\n"

@@ -91,14 +91,16 @@ public struct SessionStore: Sendable {
     }
 
     /// One session's listing; an unreadable journal gives a listing with `problem` set, never an error.
-    public func listing(_ id: String) -> SessionListing {
+    public func listing(_ id: String) -> SessionListing { listing(id, lockHolders: lockHolders()) }
+
+    private func listing(_ id: String, lockHolders: Set<String>) -> SessionListing {
         var l = SessionListing(id: id, directory: path(of: id))
         do {
             l.summary = SessionSummary(entries: try JournalReader.read(journalPath(id)))
         } catch {
             l.problem = String(describing: error)
         }
-        l.running = lockHolders().contains(id)
+        l.running = lockHolders.contains(id)
         return l
     }
 
@@ -117,12 +119,16 @@ public struct SessionStore: Sendable {
     }
 
     /// Every session, oldest first.
-    public func list() -> [SessionListing] { ids().map(listing) }
+    public func list() -> [SessionListing] {
+        let holders = lockHolders()
+        return ids().map { listing($0, lockHolders: holders) }
+    }
 
     /// The most recent session that can be resumed (what `warren resume` without an id continues).
     public func latestUnfinished() -> SessionListing? {
+        let holders = lockHolders()
         for id in ids().reversed() {
-            let l = listing(id)
+            let l = listing(id, lockHolders: holders)
             if l.resumable { return l }
         }
         return nil
