@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Cluster"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "warren"]),
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Simulator", "Cluster", "Lua"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Sessions", "Simulator", "Cluster", "Lua"]),
         .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator"]),
         .testTarget(name: "EndToEndTests", dependencies: ["warren"]),
     ],

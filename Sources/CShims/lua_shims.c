@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static warren_dispatch_fn dispatch = NULL;
 void warren_set_dispatch(warren_dispatch_fn fn) { dispatch = fn; }
@@ -120,14 +122,54 @@ int warren_interrupt_requested(void) {
 
 void warren_discard_interrupt(void) { interrupt_unclaimed = 0; }
 
-static void on_sigint(int sig) { (void)sig; warren_request_interrupt(); }
+// MARK: Signals
 
-void warren_install_sigint_handler(void) {
+static volatile sig_atomic_t termination_signal = 0;
+static int devnull_fd = -1;
+#define WARREN_MAX_WATCHED 4
+static volatile int watched_fds[WARREN_MAX_WATCHED] = {-1, -1, -1, -1};
+
+static void on_signal(int sig) {
+    if (sig != SIGINT) {
+        termination_signal = sig;
+        // A read blocked on the operator's input (a prompt) must end: the input now reads as
+        // its end. dup2 is async-signal-safe.
+        for (int i = 0; i < WARREN_MAX_WATCHED; i++) {
+            int fd = watched_fds[i];
+            if (fd >= 0 && devnull_fd >= 0) dup2(devnull_fd, fd);
+        }
+    }
+    warren_request_interrupt();
+}
+
+void warren_install_signal_handlers(void) {
+    if (devnull_fd < 0) devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    // A closed standard output (`warren run ... | head -1`) must not end a run: writes fail instead.
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int warren_termination_signal(void) { return termination_signal; }
+
+void warren_watch_input_fd(int fd) {
+    for (int i = 0; i < WARREN_MAX_WATCHED; i++) {
+        if (watched_fds[i] == fd) return;
+    }
+    for (int i = 0; i < WARREN_MAX_WATCHED; i++) {
+        if (watched_fds[i] < 0) { watched_fds[i] = fd; return; }
+    }
+}
+
+void warren_unwatch_input_fd(int fd) {
+    for (int i = 0; i < WARREN_MAX_WATCHED; i++) {
+        if (watched_fds[i] == fd) watched_fds[i] = -1;
+    }
 }
 
 // MARK: Host functions

@@ -74,6 +74,8 @@ public final class LineEditor {
         inputFile = fdopen(dup(input), "r")
         outputFile = fdopen(dup(output), "w")
         guard let inputFile, let outputFile else { return }
+        // SIGTERM or SIGHUP while a prompt waits: the input reads as its end (see CShims).
+        warren_watch_input_fd(fileno(inputFile))
         locale = warren_utf8_locale_new()
         let previous = warren_locale_use(locale)
         defer { _ = warren_locale_use(previous) }
@@ -157,7 +159,10 @@ public final class LineEditor {
         editLine = nil
         if let history { warren_history_close(history) }
         history = nil
-        if let inputFile { fclose(inputFile) }
+        if let inputFile {
+            warren_unwatch_input_fd(fileno(inputFile))
+            fclose(inputFile)
+        }
         inputFile = nil
         if let outputFile { fclose(outputFile) }
         outputFile = nil

@@ -300,10 +300,17 @@ public final class LuaState {
     /// Requests an interrupt of this state, as Ctrl-C does for the state that is running.
     public func interrupt() { if let L { warren_interrupt_state(L) } }
 
-    /// Routes SIGINT to whichever state is running a top-level call (Ctrl-C stops a runaway chunk).
-    /// A SIGINT while none runs waits for the next top-level call, which it interrupts, unless
-    /// ``discardWaitingInterrupt()`` drops it first.
-    public static func installInterruptHandler() { warren_install_sigint_handler() }
+    /// Routes SIGINT, SIGTERM and SIGHUP to whichever state is running a top-level call (Ctrl-C
+    /// stops a runaway chunk; SIGTERM and SIGHUP stop it as Ctrl-C does, and are remembered:
+    /// ``terminationSignal``). A signal while none runs waits for the next top-level call, which
+    /// it interrupts, unless ``discardWaitingInterrupt()`` drops it first. SIGPIPE is ignored.
+    public static func installInterruptHandler() { warren_install_signal_handlers() }
+
+    /// SIGTERM or SIGHUP, once one arrived (the process should end, resumably); nil before.
+    public static var terminationSignal: Int32? {
+        let s = warren_termination_signal()
+        return s == 0 ? nil : s
+    }
 
     /// Whether Ctrl-C was pressed for the call running now (or, between calls, since the last
     /// discard): what long waits in Swift (a CLI command, a poll) check to stop early.

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -28,7 +29,7 @@ final class ManagementClient {
     struct Response {
         var status: Int
         var body: Data
-        var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+        func decode<T: Decodable>(_ type: T.Type) -> T? { try? JSONDecoder().decode(T.self, from: body) }
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
@@ -123,10 +124,14 @@ final class ManagementClient {
         return Response(status: status, body: data)
     }
 
-    /// A GET that must answer 200 with JSON.
-    func getJSON(base: String, path: String) throws -> Any {
+    /// A GET that must answer 200 with a JSON document of type T.
+    func get<T: Decodable>(_ type: T.Type, base: String, path: String) throws -> T {
         let r = try request("GET", base: base, path: path)
-        guard r.status == 200, let j = r.json else { throw Failure.status(r.status, r.text) }
-        return j
+        guard r.status == 200 else { throw Failure.status(r.status, r.text) }
+        do {
+            return try JSONDecoder().decode(T.self, from: r.body)
+        } catch {
+            throw Failure.status(r.status, "unexpected answer: \(r.text)")
+        }
     }
 }

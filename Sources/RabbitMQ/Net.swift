@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -20,7 +20,8 @@ public struct AnswerScript: Sendable {
     private var used: Set<Int> = []
 
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Read through a handle: a pipe (`--answers <(...)`) has no size to read up to.
+        guard let data = FileHandle(forReadingAtPath: path).flatMap({ try? $0.readToEnd() ?? Data() }) else {
             throw RunbookError.usage("cannot read the answers file '\(path)'")
         }
         try self.init(text: String(decoding: data, as: UTF8.self), path: path)
@@ -52,16 +53,16 @@ public struct AnswerScript: Sendable {
 
     /// The next unused answer for a question of this step (`#unsafe` for unsafe confirmations):
     /// an entry keyed to it first, else the next unkeyed entry.
-    public mutating func next(step: String, unsafe: Bool = false) -> String? {
+    public mutating func next(step: String, unsafe: Bool = false) -> Entry? {
         let key = unsafe ? step + "#unsafe" : step
         if let i = entries.indices.first(where: { !used.contains($0) && entries[$0].step == key }) {
             used.insert(i)
-            return entries[i].answer
+            return entries[i]
         }
         if unsafe { return nil }
         if let i = entries.indices.first(where: { !used.contains($0) && entries[$0].step == nil }) {
             used.insert(i)
-            return entries[i].answer
+            return entries[i]
         }
         return nil
     }

@@ -20,26 +20,48 @@ public struct RunbookSource: Sendable {
 }
 
 extension RunbookSource {
-    /// Whether the runbook, or a module it requires (transitively), calls `confirm` or `ask`:
-    /// such a run cannot go ahead without an operator, --yes or --answers.
-    public func asksQuestions(library: RunbookLibrary) -> Bool {
+    /// A module the runbook requires, directly or through another module.
+    public struct Module: Sendable {
+        public var name: String
+        public var path: String
+        public var content: String
+        public var hash: String
+    }
+
+    /// The modules the runbook requires (`require "lib.common"`), transitively, as the runbook
+    /// path resolves them now.
+    public func requiredModules(library: RunbookLibrary) -> [Module] {
         var seen = Set<String>()
+        var out: [Module] = []
         var queue = [content]
         while let text = queue.popLast() {
-            if text.contains("confirm(") || text.contains("ask(") { return true }
             for m in text.matches(of: RunbookSource.requirePattern) {
                 let name = String(m.output.1)
                 guard seen.insert(name).inserted else { continue }
                 let relative = name.split(separator: ".").joined(separator: "/")
                 for root in library.requireRoots {
-                    if let data = FileManager.default.contents(atPath: "\(root)/\(relative).lua") {
-                        queue.append(String(decoding: data, as: UTF8.self))
+                    let path = "\(root)/\(relative).lua"
+                    if let data = FileManager.default.contents(atPath: path) {
+                        let text = String(decoding: data, as: UTF8.self)
+                        out.append(Module(name: name, path: path, content: text, hash: SHA256.hex(data)))
+                        queue.append(text)
                         break
                     }
                 }
             }
         }
-        return false
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// The hash of every module the runbook requires, by module name.
+    public func moduleHashes(library: RunbookLibrary) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: requiredModules(library: library).map { ($0.name, $0.hash) })
+    }
+
+    /// Whether the runbook, or a module it requires (transitively), calls `confirm` or `ask`:
+    /// such a run cannot go ahead without an operator, --yes or --answers.
+    public func asksQuestions(library: RunbookLibrary) -> Bool {
+        ([content] + requiredModules(library: library).map(\.content)).contains { $0.contains("confirm(") || $0.contains("ask(") }
     }
 
     nonisolated(unsafe) static let requirePattern = try! Regex<(Substring, Substring)>("require\\s*\\(?\\s*[\"']([A-Za-z0-9_.]+)[\"']")

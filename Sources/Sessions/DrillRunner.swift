@@ -67,18 +67,18 @@ public struct DrillRunner {
     public func run(_ spec: DrillSpec) -> DrillOutcome {
         let started = Date()
         var outcome = DrillOutcome(name: spec.name, file: spec.file)
-        let console = CapturingConsole()
+        let terminal = ScriptedTerminal(interactive: false)
         var root: String?
         do {
             root = try makeScratchDirectory("warren-drill")
-            outcome.failures = try execute(spec, root: root!, console: console)
+            outcome.failures = try execute(spec, root: root!, terminal: terminal)
         } catch let e as DrillInputError {
             outcome.inputError = e
         } catch {
             outcome.failures = ["\(error)"]
         }
         if let root { try? FileManager.default.removeItem(atPath: root) }
-        outcome.log = console.text
+        outcome.log = terminal.text
         outcome.seconds = Date().timeIntervalSince(started)
         return outcome
     }
@@ -105,13 +105,11 @@ public struct DrillRunner {
     }
 
     /// Lists a runbook's steps on the current cluster (changes nothing), and checks the answers' step ids.
-    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, session: SimSession, root: String) throws -> [String] {
-        var o = try options(r, spec: spec, root: root)
-        o.answers = nil
-        let engine = try session.engine(source: source, options: o, console: CapturingConsole(keep: false), resume: false)
+    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, sessions: SimulatedSessions,
+                          root: String) throws -> [String] {
         let steps: [String]
         do {
-            steps = try engine.discover().steps.map(\.id)
+            steps = try sessions.discover(source, options: try options(r, spec: spec, root: root)).steps.map(\.id)
         } catch let e as RunbookError {
             throw input(spec, r.line, "runbook '\(r.runbook)': \(e.description)")
         }
@@ -132,9 +130,7 @@ public struct DrillRunner {
         return m + "; its steps are: \(steps.joined(separator: ", "))"
     }
 
-    private func execute(_ spec: DrillSpec, root: String, console: CapturingConsole) throws -> [String] {
-        let paths = StatePaths(root: root)
-        let memoryPath = paths.memory + "/sim-drill.json"
+    private func execute(_ spec: DrillSpec, root: String, terminal: ScriptedTerminal) throws -> [String] {
         let mainSource = try find(spec, spec.run)
         let setupSources = try spec.setup.map { try find(spec, $0) }
         let resumeSource = try spec.resume.map { try find(spec, $0) }
@@ -164,7 +160,7 @@ public struct DrillRunner {
         }
         var faults = spec.faults
         for i in faults.indices {
-            for n in faults[i].fault.nodes { _ = try resolve(n) }
+            if case .cluster(let f) = faults[i].fault { faults[i].fault = .cluster(try f.mapNodes(resolve)) }
             if case .after(let p, let n?, let s, let nth) = faults[i].trigger {
                 faults[i].trigger = .after(primitive: p, node: try resolve(n), step: s, nth: nth)
             }
@@ -172,22 +168,19 @@ public struct DrillRunner {
                 throw input(spec, faults[i].line, "a crash at = \"start\" would stop nothing: schedule it before a step or after a primitive")
             }
         }
+        let sessions = try SimulatedSessions(root: root, simulator: sim, library: library, terminal: terminal)
 
         // Setup runs, on the same cluster and memory.
-        var current = sim
         for (k, r) in spec.setup.enumerated() {
-            let session = try SimSession(paths: paths, id: "setup-\(k + 1)", sim: current, library: library, memoryPath: memoryPath)
-            _ = try discover(spec, r, source: setupSources[k], session: session, root: root)
-            let result = try session.run(source: setupSources[k], options: try options(r, spec: spec, root: root), console: console)
-            current = session.sim
-            if let e = result.error {
+            _ = try discover(spec, r, source: setupSources[k], sessions: sessions, root: root)
+            let out = try sessions.run(setupSources[k], options: try options(r, spec: spec, root: root))
+            if let e = out.result.error {
                 return ["setup runbook '\(r.runbook)' did not complete: \(e.description)"]
             }
         }
 
         // The drill's run.
-        let session = try SimSession(paths: paths, id: "drill", sim: current, library: library, memoryPath: memoryPath)
-        let steps = try discover(spec, spec.run, source: mainSource, session: session, root: root)
+        let steps = try discover(spec, spec.run, source: mainSource, sessions: sessions, root: root)
         for f in faults {
             switch f.trigger {
             case .before(let id) where !steps.contains(id):
@@ -205,25 +198,25 @@ public struct DrillRunner {
         var counts = [Int: Int]()
         var currentStep: String?
         var failures: [String] = []
+        /// Fires fault i; true when it is a crash of warren.
         func fire(_ i: Int) -> Bool {
             fired.insert(i)
-            if case .crash = faults[i].fault { return true }
-            do { try faults[i].fault.apply(to: session.sim) } catch {
-                failures.append("fault '\(faults[i].fault)' (line \(faults[i].line ?? 0)) could not be injected: \(error)")
+            guard case .cluster(let f) = faults[i].fault else { return true }
+            do { try sessions.inject(f) } catch {
+                failures.append("fault '\(f)' (line \(faults[i].line ?? 0)) could not be injected: \(error)")
             }
             return false
         }
         for i in faults.indices { if case .start = faults[i].trigger { _ = fire(i) } }
-        try session.save()
-        session.beforeStep = { id in
+        sessions.beforeStep = { id in
             currentStep = id
             var crash = false
             for i in faults.indices where !fired.contains(i) {
                 if case .before(id) = faults[i].trigger { crash = fire(i) || crash }
             }
-            return crash
+            if crash { throw SimulatedCrash() }
         }
-        session.afterPrimitive = { call in
+        sessions.afterPrimitive = { call in
             var crash = false
             for i in faults.indices where !fired.contains(i) {
                 guard case .after(let p, let n, let s, let nth) = faults[i].trigger else { continue }
@@ -233,34 +226,38 @@ public struct DrillRunner {
                 counts[i, default: 0] += 1
                 if counts[i]! == nth { crash = fire(i) || crash }
             }
-            return crash
+            if crash { throw SimulatedCrash() }
         }
 
-        let baseline = session.sim.invariants()
-        var result = try session.run(source: mainSource, options: try options(spec.run, spec: spec, root: root), console: console)
+        let baseline = sessions.simulator.invariants()
+        var out = try sessions.run(mainSource, options: try options(spec.run, spec: spec, root: root))
+        let session = out.session
         var crashes = 0
         var resumedOnce = false
         while true {
-            if result.crashed {
+            if out.result.crashed {
                 crashes += 1
                 if crashes > 20 { failures.append("warren crashed more than 20 times"); break }
-                console.write("\n-- warren crashed (simulated); resuming from the journal --\n")
-                result = try session.resume(source: mainSource, options: try options(spec.run, spec: spec, root: root), console: console)
+                terminal.write("\n-- warren crashed (simulated); `warren resume` --\n")
+                guard let next = try sessions.resume(session, options: try options(spec.run, spec: spec, root: root)) else { break }
+                out = next
                 continue
             }
-            if result.error != nil, let r = spec.resume, let src = resumeSource, !resumedOnce {
+            if out.result.error != nil, let r = spec.resume, resumeSource != nil, !resumedOnce {
                 resumedOnce = true
-                if case .usage? = result.error { break }
-                console.write("\n-- resuming --\n")
-                result = try session.resume(source: src, options: try options(r, spec: spec, root: root), console: console)
+                if case .usage? = out.result.error { break }
+                terminal.write("\n-- resuming --\n")
+                guard let next = try sessions.resume(session, options: try options(r, spec: spec, root: root)) else { break }
+                out = next
                 continue
             }
             break
         }
+        let result = out.result
 
         // Expectations.
         let completed = result.error == nil && !result.crashed
-        let stoppedAt = completed ? nil : session.stoppedAt
+        let stoppedAt = completed ? nil : sessions.stoppedAt(session)
         let errorText = result.error?.description ?? ""
         let how = completed ? "it completed" : "it stopped\(stoppedAt.map { " at step '\($0)'" } ?? ""): \(errorText)"
         if case .usage? = result.error {
@@ -279,14 +276,15 @@ public struct DrillRunner {
             failures.append(completed ? "expected an error mentioning '\(want)', but the run completed"
                                       : "expected the error to mention '\(want)', got: \(errorText)")
         }
-        let entries = session.journal
+        let entries = sessions.journal(session)
         if let want = spec.expect.resumable {
             let resumable = !entries.isEmpty && SessionSummary(entries: entries).resumable
             if resumable != want { failures.append(want ? "expected the session to be resumable, it is not" : "expected the session to be finished, it is resumable") }
         }
-        let twice = session.stepsDoneTwice
+        let twice = sessions.stepsDoneTwice(session)
         if !twice.isEmpty { failures.append("step(s) done more than once: \(twice.joined(separator: ", "))") }
-        let inv = session.sim.invariants()
+        let final = sessions.simulator
+        let inv = final.invariants()
         if spec.expect.invariants {
             let before = Set(baseline.majorityLosses.map(\.queue))
             let losses = inv.majorityLosses.filter { !before.contains($0.queue) }
@@ -307,7 +305,7 @@ public struct DrillRunner {
             failures.append("the fault '\(faults[i].fault)' (line \(faults[i].line.map(String.init) ?? "?")) never fired: its step or primitive was not reached")
         }
         if let check = spec.check {
-            let state = DrillState.table(sim: session.sim, invariants: inv, completed: completed, stoppedAt: stoppedAt,
+            let state = DrillState.table(sim: final, invariants: inv, completed: completed, stoppedAt: stoppedAt,
                                          error: result.error?.description, journal: entries)
             do {
                 let r = try check.call([state])
@@ -371,9 +369,17 @@ enum DrillState {
             "problems": strings(inv.convergenceProblems),
         ])
         var notes: [String: LuaValue] = [:]
-        for e in journal where e.kind == .note { if let k = e.key { notes[k] = .string(e.value ?? "") } }
-        let primitives = journal.filter { $0.kind == .primitive && $0.phase == "result" && !($0.primitive ?? "").hasPrefix("gate.") }
-            .map { "\($0.primitive ?? "") \($0.node ?? "")".trimmingCharacters(in: .whitespaces) }
+        for n in ReportWriter.notes(journal) { notes[n.key] = .string(n.value) }
+        var primitives: [String] = []
+        var stepsDone: [String] = []
+        for e in journal {
+            switch e.event {
+            case .primitiveResult(let r) where !r.isGate && r.recovered != true:
+                primitives.append("\(r.primitive) \(r.node ?? "")".trimmingCharacters(in: .whitespaces))
+            case .stepDone(let d): stepsDone.append(d.step)
+            default: break
+            }
+        }
         return .map([
             "completed": .bool(completed),
             "stopped_at": stoppedAt.map { .string($0) } ?? .nil,
@@ -382,7 +388,7 @@ enum DrillState {
             "nodes": .map(nodes),
             "queues": .map(queues),
             "invariants": invariants,
-            "steps_done": strings(journal.filter { $0.kind == .stepDone }.compactMap(\.step)),
+            "steps_done": strings(stepsDone),
             "primitives": strings(primitives),
             "notes": .map(notes),
             "events": strings(sim.eventLog),

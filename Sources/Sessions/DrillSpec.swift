@@ -17,44 +17,23 @@ public struct DrillInputError: Error, CustomStringConvertible {
     public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
 }
 
-/// A fault a drill injects.
-public enum DrillFault: Equatable, Sendable {
-    case kill(String)
-    case failNextBoot(String)
-    case slowBoot(String, Double)
-    case partition([String], [String])
-    case heal
-    case loseDisk(String)
-    case alarm(String, String, Bool)
-    case changeCookie(String)
-    case restoreCookie(String)
+/// A fault a drill injects: one of the cluster faults, or a crash of warren itself.
+public enum DrillFault: Equatable, Sendable, CustomStringConvertible {
+    case cluster(Fault)
     /// warren itself crashes (the engine's `SimulatedCrash`); the drill then resumes from the journal.
     case crash
 
-    public static let names = ["kill", "fail_next_boot", "slow_boot", "partition", "heal", "lose_disk", "alarm",
-                               "change_cookie", "restore_cookie", "crash"]
-
-    func apply(to sim: Simulator) throws {
-        switch self {
-        case .kill(let n): try sim.kill(n)
-        case .failNextBoot(let n): try sim.failNextBoot(n)
-        case .slowBoot(let n, let s): try sim.slowBoot(n, seconds: s)
-        case .partition(let a, let b): try sim.partition(a, b)
-        case .heal: try sim.heal()
-        case .loseDisk(let n): try sim.loseDisk(n)
-        case .alarm(let n, let a, let raised): try sim.setAlarm(n, a, raised: raised)
-        case .changeCookie(let n): try sim.changeCookie(n)
-        case .restoreCookie(let n): try sim.restoreCookie(n)
-        case .crash: break
-        }
-    }
+    public static var names: [String] { Fault.names + ["crash"] }
 
     var nodes: [String] {
+        if case .cluster(let f) = self { return f.nodes }
+        return []
+    }
+
+    public var description: String {
         switch self {
-        case .kill(let n), .failNextBoot(let n), .slowBoot(let n, _), .loseDisk(let n), .alarm(let n, _, _),
-             .changeCookie(let n), .restoreCookie(let n): return [n]
-        case .partition(let a, let b): return a + b
-        case .heal, .crash: return []
+        case .cluster(let f): return f.description
+        case .crash: return "crash"
         }
     }
 }
@@ -403,39 +382,37 @@ public final class DrillSpec {
         }
 
         func fault(_ ft: LuaTable) throws -> DrillScheduledFault {
-            try checkKeys(ft, ["before", "after", "at", "fault", "node", "seconds", "a", "b", "alarm", "raised"], where: "a fault")
+            try checkKeys(ft, ["before", "after", "at", "fault"] + Fault.Parameter.allCases.map(\.rawValue), where: "a fault")
             guard let kind = try string(ft["fault"], "fault") else {
                 throw fail("a fault needs fault = \"\(DrillFault.names.joined(separator: "|"))\"", key: "fault")
             }
             let line = DrillSpec.line(of: kind, in: source)
-            func node() throws -> String {
-                guard let n = try string(ft["node"], "node") else { throw DrillInputError(file: file, line: line, "fault '\(kind)' needs node = \"NAME\"") }
-                return n
-            }
             let fault: DrillFault
-            switch kind {
-            case "kill": fault = .kill(try node())
-            case "fail_next_boot": fault = .failNextBoot(try node())
-            case "slow_boot":
-                guard case let s? = ft["seconds"].doubleValue else { throw DrillInputError(file: file, line: line, "fault 'slow_boot' needs seconds = N") }
-                fault = .slowBoot(try node(), s)
-            case "partition":
-                let a = try strings(ft["a"], "a"), b = try strings(ft["b"], "b")
-                guard !a.isEmpty, !b.isEmpty else { throw DrillInputError(file: file, line: line, "fault 'partition' needs a = {\"n1\"}, b = {\"n2\", \"n3\"}") }
-                fault = .partition(a, b)
-            case "heal": fault = .heal
-            case "lose_disk": fault = .loseDisk(try node())
-            case "alarm":
-                let a = try string(ft["alarm"], "alarm") ?? "memory"
-                guard a == "memory" || a == "disk" else { throw DrillInputError(file: file, line: line, "fault 'alarm': alarm = \"memory\" or \"disk\", got '\(a)'") }
-                fault = .alarm(try node(), a, try bool(ft["raised"], "raised") ?? true)
-            case "change_cookie": fault = .changeCookie(try node())
-            case "restore_cookie": fault = .restoreCookie(try node())
-            case "crash": fault = .crash
-            default:
-                var m = "unknown fault '\(kind)'"
-                if let near = nearest(kind, in: DrillFault.names) { m += "; did you mean '\(near)'?" }
-                throw DrillInputError(file: file, line: line, m + " (known: \(DrillFault.names.joined(separator: ", ")))")
+            if kind == "crash" {
+                fault = .crash
+            } else {
+                guard Fault.names.contains(kind) else {
+                    var m = "unknown fault '\(kind)'"
+                    if let near = nearest(kind, in: DrillFault.names) { m += "; did you mean '\(near)'?" }
+                    throw DrillInputError(file: file, line: line, m + " (known: \(DrillFault.names.joined(separator: ", ")))")
+                }
+                var values: [Fault.Parameter: Fault.Value] = [:]
+                for p in Fault.Parameter.allCases {
+                    switch ft[p.rawValue] {
+                    case .nil: continue
+                    case .string(let v): values[p] = .string(v)
+                    case .int(let i): values[p] = .number(Double(i))
+                    case .double(let d): values[p] = .number(d)
+                    case .bool(let b): values[p] = .bool(b)
+                    case .table: values[p] = .strings(try strings(ft[p.rawValue], p.rawValue))
+                    default: throw DrillInputError(file: file, line: line, "fault '\(kind)': '\(p.rawValue)' has the wrong type")
+                    }
+                }
+                do {
+                    fault = .cluster(try Fault.make(kind, values))
+                } catch let r as Fault.Refusal {
+                    throw DrillInputError(file: file, line: line, r.description)
+                }
             }
             let trigger: DrillTrigger
             if let before = try string(ft["before"], "before") {

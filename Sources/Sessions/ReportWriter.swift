@@ -24,7 +24,7 @@ public enum ReportWriter {
         }
         let summary = SessionSummary(entries: entries)
         let start = summary.start
-        let runbook = start.runbook ?? start.path ?? "unknown runbook"
+        let runbook = start.mode == .shell ? "shell" : (start.runbook ?? start.path ?? "unknown runbook")
         out += "# \(runbook)\(start.target.map { " on " + $0 } ?? "")\n\n"
 
         // Overview
@@ -40,11 +40,11 @@ public enum ReportWriter {
         out += "- Target: \(inline(target))\n"
         let params = (start.params ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         out += "- Parameters: \(params.isEmpty ? "none" : inline(params.joined(separator: ", ")))\n"
-        out += "- Started: \(dateTime(start.time))\n"
+        out += "- Started: \(dateTime(summary.startTime))\n"
         if let end = entries.last(where: { $0.kind == .sessionEnd }), summary.outcome != nil {
-            out += "- Ended: \(dateTime(end.time)) (\(duration(end.time - start.time)))\n"
+            out += "- Ended: \(dateTime(end.time)) (\(duration(end.time - summary.startTime)))\n"
         } else {
-            out += "- Last entry: \(dateTime(summary.lastTime)) (\(duration(summary.lastTime - start.time)) after the start)\n"
+            out += "- Last entry: \(dateTime(summary.lastTime)) (\(duration(summary.lastTime - summary.startTime)) after the start)\n"
         }
         let resumes = entries.filter { $0.kind == .resumed }.count
         if resumes > 0 { out += "- Resumed: \(resumes) time\(resumes == 1 ? "" : "s")\n" }
@@ -78,9 +78,18 @@ public enum ReportWriter {
     // MARK: - Outcome
 
     static func outcomeText(_ s: SessionSummary, sessionID: String?) -> String {
+        if s.isShell { return s.outcome == nil ? "no end recorded (the shell is open, or was killed)" : "shell closed" }
         let resume = "resumable" + (sessionID.map { " with `warren resume \($0)`" } ?? " with `warren resume`")
-        let failedMessage = s.entries.last(where: { $0.kind == .stepFailed })?.message
-            ?? s.entries.last(where: { $0.kind == .sessionEnd })?.message
+        var failedMessage: String?
+        var interruptedMessage: String?
+        for e in s.entries {
+            switch e.event {
+            case .stepFailed(let f): failedMessage = f.message
+            case .sessionEnd(let end) where end.message != nil: failedMessage = failedMessage ?? end.message
+            case .interrupted(let i): interruptedMessage = i.message
+            default: break
+            }
+        }
         switch s.outcome {
         case "done":
             return "done"
@@ -96,7 +105,7 @@ public enum ReportWriter {
         case "interrupted":
             var t = "interrupted"
             if let step = s.inProgress ?? s.failed { t += " in step \(quote(step))" }
-            if let m = s.entries.last(where: { $0.kind == .interrupted })?.message { t += ": \(inline(m))" }
+            if let m = interruptedMessage { t += ": \(inline(m))" }
             return t + "; " + resume
         case let other?:
             return inline(other) + (s.resumable ? "; " + resume : "")
@@ -111,16 +120,28 @@ public enum ReportWriter {
     // MARK: - Steps
 
     private struct Call {
-        var entry: JournalEntry
-        var result: JournalEntry?
+        var time: Double
+        var primitive: String
+        var node: String?
+        var args: [String: String]?
+        /// A gate, or a result with no call before it: journaled as one entry.
+        var single: Bool
+        var result: (time: Double, record: JournalEvent.PrimitiveResultRecord)?
     }
 
     private enum Line {
         case call(Int)            // index into calls
-        case asked(JournalEntry, answer: JournalEntry?)
-        case said(JournalEntry)
-        case note(JournalEntry)
+        case asked(time: Double, JournalEvent.Question, answer: JournalEvent.Answer?)
+        case said(Double, String)
+        case note(Double, String, String)
         case event(String)
+    }
+
+    private struct OpenStep {
+        var time: Double
+        var clock: Double?
+        var step: String
+        var title: String?
     }
 
     private static func renderSteps(_ entries: [JournalEntry]) -> String {
@@ -129,7 +150,7 @@ public enum ReportWriter {
         var any = false
         var calls: [Call] = []
         var lines: [Line] = []
-        var openStart: JournalEntry?
+        var openStart: OpenStep?
         var pendingQuestion: Int?  // index into lines of an unanswered question
 
         func flushLines() {
@@ -140,80 +161,80 @@ public enum ReportWriter {
             calls = []
             pendingQuestion = nil
         }
-        func closeStep(_ end: JournalEntry?, status: String) {
+        func closeStep(_ end: JournalEntry?, status: String, duration took: Double? = nil, failure: String? = nil) {
             guard let s = openStart else { return }
             number += 1
             any = true
-            let title = s.title ?? s.step ?? "untitled step"
+            let title = s.title ?? s.step
             var head = "\n### \(number). \(inline(title))"
-            if let id = s.step, id != title { head += " (\(inline(id)))" }
+            if s.step != title { head += " (\(inline(s.step)))" }
             out += head + ": \(status)\n\n"
             var timing = "Started \(dateTime(s.time))"
             if let end {
-                timing += ", took \(duration(end.duration ?? (end.time - s.time)))"
+                timing += ", took \(duration(took ?? (end.time - s.time)))"
                 if let c0 = s.clock, let c1 = end.clock { timing += " (target clock: \(duration(c1 - c0)))" }
             }
             out += timing + ".\n"
-            if let end, end.kind == .stepFailed, let m = end.message { out += "\nFailed: \(inline(m))\n" }
+            if let failure { out += "\nFailed: \(inline(failure))\n" }
             openStart = nil
             flushLines()
         }
 
         for e in entries {
-            switch e.kind {
+            switch e.event {
             case .sessionStart, .command:
                 // Commands a real backend ran stay in the journal; the report lists primitives.
                 break
-            case .stepStart:
+            case .stepStart(let s):
                 if openStart != nil { closeStep(nil, status: "no end recorded") }
                 flushLines()
-                openStart = e
-            case .stepDone:
-                closeStep(e, status: "done")
-            case .stepFailed:
-                closeStep(e, status: "failed")
-            case .stepSkipped:
-                if openStart?.step == e.step { closeStep(e, status: "skipped") } else {
+                openStart = OpenStep(time: e.time, clock: e.clock, step: s.step, title: s.title)
+            case .stepDone(let d):
+                closeStep(e, status: "done", duration: d.duration)
+            case .stepFailed(let f):
+                closeStep(e, status: "failed", failure: f.message)
+            case .stepSkipped(let s):
+                if openStart?.step == s.step { closeStep(e, status: "skipped") } else {
                     flushLines()
                     number += 1
                     any = true
-                    let title = e.title ?? e.step ?? "untitled step"
-                    out += "\n### \(number). \(inline(title)): skipped\n\n"
-                    out += "Skipped at \(dateTime(e.time))\(e.message.map { ": " + inline($0) } ?? " (done in an earlier run)").\n"
+                    out += "\n### \(number). \(inline(s.title ?? s.step)): skipped\n\n"
+                    out += "Skipped at \(dateTime(e.time))\(s.message.map { ": " + inline($0) } ?? " (done in an earlier run)").\n"
                 }
-            case .primitive:
-                if e.phase == "result" {
-                    if let i = calls.lastIndex(where: { $0.result == nil && $0.entry.primitive == e.primitive && $0.entry.node == e.node }) {
-                        calls[i].result = e
-                        continue
-                    }
-                }
-                calls.append(Call(entry: e, result: e.phase == "result" ? e : nil))
+            case .primitiveCall(let c):
+                calls.append(Call(time: e.time, primitive: c.primitive, node: c.node, args: c.args, single: false))
                 lines.append(.call(calls.count - 1))
-            case .confirmAsked:
-                lines.append(.asked(e, answer: nil))
+            case .primitiveResult(let r):
+                if !r.isGate, let i = calls.lastIndex(where: { $0.result == nil && !$0.single && $0.primitive == r.primitive && $0.node == r.node }) {
+                    calls[i].result = (e.time, r)
+                    continue
+                }
+                calls.append(Call(time: e.time, primitive: r.primitive, node: r.node, args: r.args, single: true, result: (e.time, r)))
+                lines.append(.call(calls.count - 1))
+            case .question(let q):
+                lines.append(.asked(time: e.time, q, answer: nil))
                 pendingQuestion = lines.count - 1
-            case .confirmAnswered:
-                if let q = pendingQuestion, case .asked(let asked, nil) = lines[q] {
-                    lines[q] = .asked(asked, answer: e)
+            case .answer(let a):
+                if let q = pendingQuestion, case .asked(let t, let asked, nil) = lines[q] {
+                    lines[q] = .asked(time: t, asked, answer: a)
                     pendingQuestion = nil
                 } else {
-                    lines.append(.asked(JournalEntry(kind: .confirmAsked, time: e.time, message: e.message), answer: e))
+                    lines.append(.asked(time: e.time, JournalEvent.Question(step: a.step, text: "confirmation"), answer: a))
                 }
-            case .say:
-                lines.append(.said(e))
-            case .note:
-                lines.append(.note(e))
-            case .interrupted:
-                lines.append(.event("\(time(e.time)) interrupted\(e.message.map { ": " + inline($0) } ?? "")"))
+            case .say(let s):
+                lines.append(.said(e.time, s.text))
+            case .note(let n):
+                lines.append(.note(e.time, n.key, n.value))
+            case .interrupted(let i):
+                lines.append(.event("\(time(e.time)) interrupted\(i.message.map { ": " + inline($0) } ?? "")"))
                 if openStart != nil { closeStep(nil, status: "interrupted") }
             case .resumed:
                 if openStart != nil { closeStep(nil, status: "no end recorded (crash)") }
                 flushLines()
-                out += "\nResumed at \(dateTime(e.time))\(e.message.map { ": " + inline($0) } ?? "").\n"
-            case .sessionEnd:
+                out += "\nResumed at \(dateTime(e.time)).\n"
+            case .sessionEnd(let end):
                 if openStart != nil { closeStep(nil, status: "no end recorded") }
-                lines.append(.event("\(time(e.time)) session ended: \(e.outcome ?? "unknown")\(e.message.map { ": " + inline($0) } ?? "")"))
+                lines.append(.event("\(time(e.time)) session ended: \(end.outcome)\(end.message.map { ": " + inline($0) } ?? "")"))
             }
         }
         if openStart != nil { closeStep(nil, status: "in progress when the journal ends (crash or still running)") }
@@ -226,37 +247,38 @@ public enum ReportWriter {
         switch line {
         case .call(let i):
             let call = calls[i]
-            var text = "- \(time(call.entry.time)) \(callText(call.entry))"
-            if let r = call.result {
-                text += " -> \(inline(r.outcome ?? "no outcome"))"
+            var text = "- \(time(call.time)) \(callText(call))"
+            if let (t, r) = call.result {
+                text += " -> \(inline(r.outcome))"
                 if let m = r.message, !m.isEmpty { text += ": \(inline(m))" }
-                if call.entry.phase != "result" { text += " (\(duration(r.duration ?? (r.time - call.entry.time))))" }
+                if r.recovered == true { text += " (worked out on resume)" }
+                if !call.single { text += " (\(duration(r.duration ?? (t - call.time))))" }
             } else {
                 text += " -> no result recorded (the run stopped during the call)"
             }
             return text + "\n"
-        case .asked(let q, let answer):
-            var text = "- \(time(q.time)) asked: \(quote(q.message ?? q.title ?? "confirmation"))"
+        case .asked(let t, let q, let answer):
+            var text = "- \(time(t)) asked: \(quote(q.text))"
             if let a = answer {
-                text += " -> answered \(inline(a.outcome ?? a.value ?? "?"))"
-                if let source = a.value, a.outcome != nil, !source.isEmpty { text += " (\(inline(source)))" }
+                text += " -> answered \(inline(a.answer))"
+                if let source = a.source, !source.isEmpty { text += " (\(inline(source)))" }
             } else {
                 text += " -> no answer recorded"
             }
             return text + "\n"
-        case .said(let e):
-            return "- \(time(e.time)) said: \(inline(e.message ?? ""))\n"
-        case .note(let e):
-            return "- \(time(e.time)) note: \(inline(e.key ?? "?")) = \(inline(e.value ?? ""))\n"
+        case .said(let t, let text):
+            return "- \(time(t)) said: \(inline(text))\n"
+        case .note(let t, let key, let value):
+            return "- \(time(t)) note: \(inline(key)) = \(inline(value))\n"
         case .event(let text):
             return "- \(text)\n"
         }
     }
 
-    private static func callText(_ e: JournalEntry) -> String {
-        var t = "`" + (e.primitive ?? "primitive") + "`"
-        if let n = e.node { t += " " + n }
-        if let args = e.args, !args.isEmpty {
+    private static func callText(_ c: Call) -> String {
+        var t = "`" + c.primitive + "`"
+        if let n = c.node { t += " " + n }
+        if let args = c.args, !args.isEmpty {
             t += " (" + args.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + ")"
         }
         return inline(t)
@@ -266,26 +288,35 @@ public enum ReportWriter {
 
     private static func renderAnswers(_ entries: [JournalEntry]) -> String {
         var rows: [[String]] = []
-        var asked: JournalEntry?
+        var asked: (Double, JournalEvent.Question)?
         for e in entries {
-            if e.kind == .confirmAsked {
-                if let a = asked { rows.append([time(a.time), a.step ?? "", a.message ?? "", "no answer recorded"]) }
-                asked = e
-            } else if e.kind == .confirmAnswered {
-                let q = asked ?? e
-                rows.append([time(q.time), q.step ?? e.step ?? "", q.message ?? e.message ?? "", e.outcome ?? e.value ?? "?"])
+            switch e.event {
+            case .question(let q):
+                if let (t, a) = asked { rows.append([time(t), a.step ?? "", a.text, "no answer recorded"]) }
+                asked = (e.time, q)
+            case .answer(let a):
+                let (t, q) = asked ?? (e.time, JournalEvent.Question(step: a.step, text: "confirmation"))
+                rows.append([time(t), q.step ?? a.step ?? "", q.text, a.answer])
                 asked = nil
+            default: break
             }
         }
-        if let a = asked { rows.append([time(a.time), a.step ?? "", a.message ?? "", "no answer recorded"]) }
+        if let (t, a) = asked { rows.append([time(t), a.step ?? "", a.text, "no answer recorded"]) }
         guard !rows.isEmpty else { return "" }
         return "\n## Questions and answers\n\n" + table(["Time", "Step", "Question", "Answer"], rows)
     }
 
+    static func notes(_ entries: [JournalEntry]) -> [(key: String, value: String)] {
+        entries.compactMap { e in
+            if case .note(let n) = e.event { return (n.key, n.value) }
+            return nil
+        }
+    }
+
     private static func renderNotes(_ entries: [JournalEntry]) -> String {
-        let notes = entries.filter { $0.kind == .note }
+        let notes = notes(entries)
         guard !notes.isEmpty else { return "" }
-        return "\n## Notes\n\n" + notes.map { "- \(inline($0.key ?? "?")) = \(inline($0.value ?? ""))\n" }.joined()
+        return "\n## Notes\n\n" + notes.map { "- \(inline($0.key)) = \(inline($0.value))\n" }.joined()
     }
 
     // MARK: - Cluster and invariants
@@ -357,7 +388,7 @@ public enum ReportWriter {
             out += without.isEmpty ? "- Quorum at the end: pass, every quorum queue and stream has a leader and a majority.\n"
                 : "- Quorum at the end: FAIL, without a leader or majority: \(without.map(inline).joined(separator: ", ")).\n"
         }
-        if let canary = entries.last(where: { $0.kind == .note && $0.key == "canary" })?.value {
+        if let canary = notes(entries).last(where: { $0.key == "canary" })?.value {
             out += "- Messages: \(inline(canary)).\n"
         } else {
             out += "- Messages: not measured (`--canary` publishes with confirms and counts losses and gaps).\n"
@@ -425,24 +456,11 @@ public enum ReportWriter {
     }
 }
 
-/// Writes `text` to a temporary file next to `path`, then renames it over `path` (mode 0600).
+/// Writes `text` atomically to `path` (mode 0600).
 func writeFileAtomically(_ path: String, _ text: String) throws {
-    let tmp = path + ".tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw SessionsError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-    let bytes = Array(text.utf8)
-    var done = 0
-    var ok = true
-    while done < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-        if n < 0 { if errno == EINTR { continue }; ok = false; break }
-        done += n
-    }
-    let reason = String(cString: strerror(errno))
-    if ok { ok = fsync(fd) == 0 }
-    close(fd)
-    guard ok, rename(tmp, path) == 0 else {
-        unlink(tmp)
-        throw SessionsError.cannotWrite(path: path, reason: reason)
+    do {
+        try writeAtomically(Data(text.utf8), to: path)
+    } catch {
+        throw SessionsError.cannotWrite(path: path, reason: "\(error.localizedDescription)")
     }
 }

@@ -10,18 +10,23 @@ public struct SessionListing: Sendable {
     public var summary: SessionSummary?
     /// Why the journal could not be read (a `JournalError` description naming file and line).
     public var problem: String?
-    /// A live warren process holds the cluster lock for this session: it is running now.
+    /// A live warren process works on this session now (a run, or an open shell).
     public var running = false
 
-    public var runbook: String { summary.map { $0.start.runbook ?? $0.start.path ?? "?" } ?? "?" }
+    public var runbook: String {
+        guard let summary else { return "?" }
+        return summary.isShell ? "shell" : summary.start.runbook ?? summary.start.path ?? "?"
+    }
     public var target: String { summary?.start.target ?? "?" }
     /// Wall-clock start, seconds since 1970.
-    public var started: Double? { summary?.start.time }
+    public var started: Double? { summary?.startTime }
 
-    /// `done`, `failed`, `refused`, `interrupted`, `running` (a live process holds its lock),
-    /// `crashed` (no session end recorded and nobody holds its lock), or `unreadable`.
+    /// `done`, `failed`, `refused`, `interrupted`, `running` (a live process works on it),
+    /// `crashed` (no session end recorded and no live process), or `unreadable`; for a shell
+    /// session `open`, `closed`, or `killed`.
     public var outcome: String {
         guard let summary else { return "unreadable" }
+        if summary.isShell { return running ? "open" : (summary.outcome == nil ? "killed" : "closed") }
         if running && summary.outcome == nil { return "running" }
         return summary.outcome ?? "crashed"
     }
@@ -32,8 +37,8 @@ public struct SessionListing: Sendable {
         return summary.inProgress ?? summary.failed
     }
 
-    /// Whether `warren resume` can continue it.
-    public var resumable: Bool { summary?.resumable ?? false }
+    /// Whether `warren resume` can continue it (never a shell session, nor one a live process runs).
+    public var resumable: Bool { !running && (summary?.resumable ?? false) }
 }
 
 /// The sessions directory: `$WARREN_STATE/sessions/<id>/` with `journal.jsonl`, `session.cast`,
@@ -42,7 +47,6 @@ public struct SessionStore: Sendable {
     public static let journalFile = "journal.jsonl"
     public static let castFile = "session.cast"
     public static let reportFile = "report.md"
-    public static let simStateFile = "sim-state.json"
 
     /// The sessions directory itself.
     public let directory: String
@@ -79,7 +83,6 @@ public struct SessionStore: Sendable {
     public func journalPath(_ id: String) -> String { path(of: id) + "/" + Self.journalFile }
     public func castPath(_ id: String) -> String { path(of: id) + "/" + Self.castFile }
     public func reportPath(_ id: String) -> String { path(of: id) + "/" + Self.reportFile }
-    public func simStatePath(_ id: String) -> String { path(of: id) + "/" + Self.simStateFile }
 
     /// Every session id, oldest first.
     public func ids() -> [String] {
@@ -91,44 +94,25 @@ public struct SessionStore: Sendable {
     }
 
     /// One session's listing; an unreadable journal gives a listing with `problem` set, never an error.
-    public func listing(_ id: String) -> SessionListing { listing(id, lockHolders: lockHolders()) }
-
-    private func listing(_ id: String, lockHolders: Set<String>) -> SessionListing {
+    public func listing(_ id: String) -> SessionListing {
         var l = SessionListing(id: id, directory: path(of: id))
+        l.running = SessionOwner.live(path(of: id)) != nil
         do {
             l.summary = SessionSummary(entries: try JournalReader.read(journalPath(id)))
         } catch {
             l.problem = String(describing: error)
         }
-        l.running = lockHolders.contains(id)
         return l
     }
 
-    /// Sessions whose cluster lock (`$WARREN_STATE/locks`, beside this directory) is held by a
-    /// live process on this host.
-    func lockHolders() -> Set<String> {
-        let locks = (directory as NSString).deletingLastPathComponent + "/locks"
-        var ids = Set<String>()
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? [] where file.hasSuffix(".lock") {
-            guard let data = FileManager.default.contents(atPath: locks + "/" + file),
-                  let holder = try? JSONDecoder().decode(ClusterLock.Holder.self, from: data),
-                  holder.host == ProcessInfo.processInfo.hostName, kill(holder.pid, 0) == 0 || errno == EPERM else { continue }
-            ids.insert(holder.session)
-        }
-        return ids
-    }
-
     /// Every session, oldest first.
-    public func list() -> [SessionListing] {
-        let holders = lockHolders()
-        return ids().map { listing($0, lockHolders: holders) }
-    }
+    public func list() -> [SessionListing] { ids().map(listing) }
 
-    /// The most recent session that can be resumed (what `warren resume` without an id continues).
+    /// The most recent session that can be resumed (what `warren resume` without an id continues):
+    /// never a shell session, nor one a live process is running.
     public func latestUnfinished() -> SessionListing? {
-        let holders = lockHolders()
         for id in ids().reversed() {
-            let l = listing(id, lockHolders: holders)
+            let l = listing(id)
             if l.resumable { return l }
         }
         return nil

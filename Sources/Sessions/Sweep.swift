@@ -127,42 +127,35 @@ public struct Sweeper {
         let source = try library.find(config.runbook)
         let root = try makeScratchDirectory("warren-sweep")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let paths = StatePaths(root: root)
-        let baseMemory = root + "/memory-base.json"
 
         let sim = Simulator(nodes: config.nodes, seed: config.seed, spares: config.spares)
         try sim.declareDemoSet()
-        var base = sim
-        if let setup = config.setup {
-            let src = try library.find(setup)
-            let s = try SimSession(paths: paths, id: "setup", sim: sim, library: library, memoryPath: baseMemory)
-            let steps = try s.engine(source: src, options: RunOptions(), console: CapturingConsole(keep: false), resume: false).discover().steps.map(\.id)
+        let setup = try SimulatedSessions(root: root + "/setup", simulator: sim, library: library,
+                                          terminal: ScriptedTerminal(keep: false, interactive: false))
+        if let name = config.setup {
+            let src = try library.find(name)
+            let steps = try setup.discover(src, options: RunOptions()).steps.map(\.id)
             var o = RunOptions()
             o.params = config.setupParams
             o.assumeYes = true
             o.answers = try unsafeAnswers(steps)
-            let console = CapturingConsole()
-            let r = try s.run(source: src, options: o, console: console)
-            if let e = r.error { throw RunbookError.usage("the setup runbook '\(setup)' did not complete: \(e.description)") }
-            base = s.sim
+            let out = try setup.run(src, options: o)
+            if let e = out.result.error { throw RunbookError.usage("the setup runbook '\(name)' did not complete: \(e.description)") }
         }
-        let baseBytes = try base.snapshot()
-        let memory = FileManager.default.contents(atPath: baseMemory)
+        let baseBytes = try setup.simulator.snapshot()
+        let memory = setup.target.memoryKey.flatMap { FileManager.default.contents(atPath: setup.paths.memory + "/\($0).json") }
         let allowLoss = config.majorityLossAllowed ?? SweepConfig.takeClusterDown.contains(source.fileName)
 
         // Discover the steps (with the parameters: a usage error stops the sweep here).
-        let probeSession = try SimSession(paths: paths, id: "discover", sim: try Simulator.restore(baseBytes), library: library,
-                                          memoryPath: root + "/memory-discover.json")
-        if let memory { try memory.write(to: URL(fileURLWithPath: probeSession.memoryPath)) }
         var o = RunOptions()
         o.params = config.params
-        let declared = try probeSession.engine(source: source, options: o, console: CapturingConsole(keep: false), resume: false).discover().steps.map(\.id)
+        let declared = try setup.discover(source, options: o).steps.map(\.id)
         let answers = try unsafeAnswers(declared)
 
         var counter = 0
         func one(_ point: SweepPoint?, _ fault: SweepFault?) throws -> Run {
             counter += 1
-            let run = Run(id: "r\(counter)", paths: paths, root: root, base: baseBytes, memory: memory, source: source,
+            let run = Run(id: "r\(counter)", root: root, base: baseBytes, memory: memory, source: source,
                           params: config.params, answers: answers, allowLoss: allowLoss, library: library)
             try run.execute(point: point, fault: fault)
             progress?(run.cell == .ok ? "." : run.cell == .stop ? "s" : "V")
@@ -200,10 +193,9 @@ public struct Sweeper {
         return try AnswerScript(text: text, path: "sweep (unsafe confirmations answered yes)")
     }
 
-    /// One run of the sweep.
+    /// One run of the sweep, in a state directory of its own, through the session runner.
     final class Run {
         let id: String
-        let paths: StatePaths
         let root: String
         let base: [UInt8]
         let memory: Data?
@@ -219,10 +211,9 @@ public struct Sweeper {
         var stepOrder: [String] = []
         var primitivesPerStep: [String: Int] = [:]
 
-        init(id: String, paths: StatePaths, root: String, base: [UInt8], memory: Data?, source: RunbookSource,
+        init(id: String, root: String, base: [UInt8], memory: Data?, source: RunbookSource,
              params: [String: String], answers: AnswerScript, allowLoss: Bool, library: RunbookLibrary) {
             self.id = id
-            self.paths = paths
             self.root = root
             self.base = base
             self.memory = memory
@@ -234,16 +225,11 @@ public struct Sweeper {
         }
 
         func execute(point: SweepPoint?, fault: SweepFault?) throws {
-            let memoryPath = root + "/memory-\(id).json"
-            if let memory { try memory.write(to: URL(fileURLWithPath: memoryPath)) }
-            let session = try SimSession(paths: paths, id: id, sim: try Simulator.restore(base), library: library, memoryPath: memoryPath)
-            defer {
-                try? FileManager.default.removeItem(atPath: session.dir)
-                try? FileManager.default.removeItem(atPath: memoryPath)
-            }
+            let dir = root + "/" + id
+            defer { try? FileManager.default.removeItem(atPath: dir) }
             var armed = false
             var refused = 0
-            let console = CapturingConsole(keep: false) { _ in
+            let terminal = ScriptedTerminal(keep: false) { _ in
                 if armed {
                     armed = false
                     refused += 1
@@ -251,39 +237,42 @@ public struct Sweeper {
                 }
                 return "yes"
             }
-            let baseline = session.sim.invariants()
-            var prev = unavailableReplicatedQueues(session.sim)
+            let sessions = try SimulatedSessions(root: dir, simulator: try Simulator.restore(base), library: library, terminal: terminal)
+            if let memory, let key = sessions.target.memoryKey {
+                try StatePaths.ensureDirectory(sessions.paths.memory)
+                try memory.write(to: URL(fileURLWithPath: sessions.paths.memory + "/\(key).json"))
+            }
+            let baseline = sessions.simulator.invariants()
+            var prev = unavailableReplicatedQueues(sessions.simulator)
             var current: String?
             var inStep = 0
             var fired = false
             var killed: String?
             var changesAfterKill = 0
 
-            func inject() -> Bool {
+            func inject() throws {
                 fired = true
                 switch fault {
-                case .crash?: return true
+                case .crash?: throw SimulatedCrash()
                 case .kill(let n)?:
-                    try? session.sim.kill(n)
+                    try? sessions.inject(.kill(node: n))
                     killed = n
                 case .refuse?: armed = true
                 case nil: break
                 }
-                prev = unavailableReplicatedQueues(session.sim)
-                return false
+                prev = unavailableReplicatedQueues(sessions.simulator)
             }
-            session.beforeStep = { [unowned self] id in
+            sessions.beforeStep = { [unowned self] id in
                 current = id
                 inStep = 0
                 if !stepOrder.contains(id) { stepOrder.append(id) }
-                prev = unavailableReplicatedQueues(session.sim)
-                if let point, !fired, !point.inside, point.step == id { return inject() }
-                return false
+                prev = unavailableReplicatedQueues(sessions.simulator)
+                if let point, !fired, !point.inside, point.step == id { try inject() }
             }
-            session.afterPrimitive = { [unowned self] call in
+            sessions.afterPrimitive = { [unowned self] call in
                 inStep += 1
                 if let c = current { primitivesPerStep[c, default: 0] += 1 }
-                let now = unavailableReplicatedQueues(session.sim)
+                let now = unavailableReplicatedQueues(sessions.simulator)
                 if call.kind == .change || call.kind == .destructive {
                     if killed != nil { changesAfterKill += 1 }
                     let lost = now.subtracting(prev)
@@ -292,31 +281,29 @@ public struct Sweeper {
                     }
                 }
                 prev = now
-                if let point, !fired, point.inside, point.step == current, inStep == 1 { return inject() }
-                return false
+                if let point, !fired, point.inside, point.step == current, inStep == 1 { try inject() }
             }
 
             var options = RunOptions()
             options.params = params
             options.answers = answers
-            var result = try session.run(source: source, options: options, console: console)
+            var out = try sessions.run(source, options: options)
+            let session = out.session
             var resumes = 0
             while resumes < 5 {
-                if result.crashed {
-                    resumes += 1
-                    result = try session.resume(source: source, options: options, console: console)
-                } else if case .refused? = result.error, refused > 0, fault == .refuse, resumes == 0 {
-                    resumes += 1
-                    result = try session.resume(source: source, options: options, console: console)
-                } else {
-                    break
-                }
+                var refusedBySweep = false
+                if case .refused? = out.result.error { refusedBySweep = refused > 0 && fault == .refuse && resumes == 0 }
+                let again = out.result.crashed || refusedBySweep
+                guard again, let next = try sessions.resume(session, options: options) else { break }
+                resumes += 1
+                out = next
             }
+            let result = out.result
 
             if case .usage(let m)? = result.error { violations.append("the run could not start: \(m)") }
-            let twice = session.stepsDoneTwice
+            let twice = sessions.stepsDoneTwice(session)
             if !twice.isEmpty { violations.append("step(s) done more than once: \(twice.joined(separator: ", "))") }
-            let inv = session.sim.invariants()
+            let inv = sessions.simulator.invariants()
             let lost = inv.lostMessages.filter { $0.value > (baseline.lostMessages[$0.key] ?? 0) }
             if !lost.isEmpty {
                 violations.append("confirmed messages lost: " + lost.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
@@ -326,18 +313,18 @@ public struct Sweeper {
             if completed {
                 if !inv.converged && !allowLoss {
                     // A node killed after the runbook's last change: nothing the runbook could have noticed.
-                    let short = killed.map { $0 } ?? "\u{0}"
+                    let short = killed ?? "\u{0}"
                     let onlyKilled = killed != nil && changesAfterKill == 0 && inv.convergenceProblems.allSatisfy { $0.hasPrefix(short + " ") }
                     if !onlyKilled {
                         violations.append("completed but the cluster did not converge: \(inv.convergenceProblems.joined(separator: "; "))")
                     }
                 }
             } else {
-                let entries = session.journal
+                let entries = sessions.journal(session)
                 if entries.isEmpty || !SessionSummary(entries: entries).resumable {
                     violations.append("stopped but the session is not resumable")
                 }
-                stopReason = "stopped at \(session.stoppedAt ?? "?"): \(result.error?.description ?? "")"
+                stopReason = "stopped at \(sessions.stoppedAt(session) ?? "?"): \(result.error?.description ?? "")"
             }
             cell = !violations.isEmpty ? .viol : (completed ? .ok : .stop)
         }

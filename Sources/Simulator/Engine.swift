@@ -23,6 +23,7 @@ extension Simulator {
     }
 
     func log(_ i: Int?, _ message: String) {
+        revision += 1
         if let i {
             s.log.append("\(timeString(s.nowMs)) \(short(i)) \(message)")
         } else {
@@ -51,9 +52,13 @@ extension Simulator {
             guard let e = s.events.first, e.at <= deadline else { break }
             s.events.removeFirst()
             s.nowMs = max(s.nowMs, e.at)
+            revision += 1
             handle(e)
         }
-        s.nowMs = max(s.nowMs, deadline)
+        if deadline > s.nowMs {
+            s.nowMs = deadline
+            revision += 1
+        }
         if let until { return until() }
         return false
     }

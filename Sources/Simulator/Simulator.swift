@@ -6,7 +6,7 @@ import Cluster
 /// takes a plausible duration drawn from a seeded generator and waits cost no real time, so the
 /// same seed and the same calls give the same ``eventLog``, byte for byte. Reads (`status`,
 /// `queues`, `ping`, checks) take no virtual time and log nothing.
-public final class Simulator: SimulatedCluster {
+public final class Simulator: Backend, FaultInjecting {
     /// The largest simulated cluster (membership views are 64-bit sets).
     public static let maxNodes = 63
 
@@ -15,6 +15,9 @@ public final class Simulator: SimulatedCluster {
     var classicIndex: [[Int]] = []
     var leaderCount: [Int] = []
     var queueByName: [String: Int] = [:]
+    /// Incremented by every change (an event logged, time passing): a saved copy is current while
+    /// this has not moved since.
+    public internal(set) var revision = 0
 
     /// Creates a running cluster.
     /// - Parameters:
@@ -33,8 +36,9 @@ public final class Simulator: SimulatedCluster {
             n.spare = i >= members
             list.append(n)
         }
-        s = SimState(clusterName: clusterName, partitionHandling: partitionHandling,
-                     rng: SplitMix64(seed: seed), nodes: list)
+        var id = SystemRandomNumberGenerator()
+        s = SimState(clusterName: clusterName, clusterID: String(id.next() & 0xffff_ffff_ffff, radix: 16),
+                     partitionHandling: partitionHandling, rng: SplitMix64(seed: seed), nodes: list)
         rebuildIndices()
         log(nil, "cluster \(clusterName): \(members) node(s)\(formed ? "" : " standalone")\(spareCount > 0 ? ", \(spareCount) spare" : ""), seed \(seed), \(partitionHandling.rawValue)")
     }
@@ -49,6 +53,8 @@ public final class Simulator: SimulatedCluster {
         let state: SimState
         do {
             state = try SnapshotCoding.decode(bytes)
+        } catch let e as SimState.NewerFormat {
+            throw ClusterError(.dataError, "cannot restore the simulated cluster: \(e)")
         } catch {
             throw ClusterError(.dataError, "cannot restore the simulated cluster: the saved state is unreadable (\(error))")
         }
@@ -72,6 +78,15 @@ public final class Simulator: SimulatedCluster {
     }
 
     public var clusterName: String { s.clusterName }
+
+    /// Unique to this simulated cluster (kept in its saved state; empty for a state saved before ids).
+    public var clusterID: String { s.clusterID }
+
+    /// The outcome of a primitive, saved with the state (see ``PrimitiveCheckpoint``).
+    public var checkpoint: PrimitiveCheckpoint? {
+        get { s.checkpoint }
+        set { s.checkpoint = newValue }
+    }
 
     /// Whether any network partition is in effect (healed partitions may still be listed by
     /// `cluster_status` under `ignore`).
@@ -518,6 +533,20 @@ public final class Simulator: SimulatedCluster {
 
     // MARK: Faults
 
+    public func inject(_ fault: Fault) throws {
+        switch fault {
+        case .kill(let n): try kill(n)
+        case .failNextBoot(let n): try failNextBoot(n)
+        case .slowBoot(let n, let seconds): try slowBoot(n, seconds: seconds)
+        case .partition(let a, let b): try partition(a, b)
+        case .heal: try heal()
+        case .loseDisk(let n): try loseDisk(n)
+        case .alarm(let n, let kind, let raised): try setAlarm(n, kind, raised: raised)
+        case .changeCookie(let n): try changeCookie(n)
+        case .restoreCookie(let n): try restoreCookie(n)
+        }
+    }
+
     public func kill(_ node: String) throws {
         let i = try index(node)
         guard s.nodes[i].vm else { return }
@@ -651,6 +680,7 @@ public final class Simulator: SimulatedCluster {
 
     /// Enables or disables a feature flag (preflight requires `maintenance_mode_status`).
     public func setFeatureFlag(_ flag: String, enabled: Bool) {
+        revision += 1
         s.disabledFeatureFlags = (s.disabledFeatureFlags.filter { $0 != flag } + (enabled ? [] : [flag])).sorted()
     }
 

@@ -112,7 +112,13 @@ struct SimEvent: Codable {
 /// Everything a simulator is; encoded by `snapshot()`. Queues are packed one line each
 /// (tens of thousands of them must save in milliseconds: the engine saves after every primitive).
 struct SimState: Codable {
+    /// The newest state format this build reads and writes.
+    static let currentFormat = 2
+    var format = SimState.currentFormat
     var clusterName: String
+    /// Unique per simulated cluster (drawn at creation, outside the seeded generator): a resume
+    /// compares it, as it compares a real cluster's name.
+    var clusterID: String
     var partitionHandling: PartitionHandling
     var nowMs: Int64 = 0
     var rng: SplitMix64
@@ -123,6 +129,8 @@ struct SimState: Codable {
     var events: [SimEvent] = []
     var log: [String] = []
     var disabledFeatureFlags: [String] = []
+    /// The outcome of the last primitive, saved with the state before its result is journaled.
+    var checkpoint: PrimitiveCheckpoint?
 }
 
 @inline(__always) func bit(_ i: Int) -> UInt64 { UInt64(1) << UInt64(i) }
@@ -140,13 +148,26 @@ func indices(_ set: UInt64) -> [Int] {
 
 extension SimState {
     enum CodingKeys: String, CodingKey {
-        case clusterName, partitionHandling, nowMs, rng, seq, nextCookie, nodes, queues, events, log,
-             disabledFeatureFlags
+        case format, clusterName, clusterID, partitionHandling, nowMs, rng, seq, nextCookie, nodes, queues, events, log,
+             disabledFeatureFlags, checkpoint
+    }
+
+    /// A state file this build cannot read because a newer warren wrote it.
+    struct NewerFormat: Error, CustomStringConvertible {
+        var format: Int
+        var description: String {
+            "it was written by a newer warren (state format \(format); this warren reads up to \(SimState.currentFormat)): run that warren, or start a new simulated cluster"
+        }
     }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Format 1 (no field) had neither an id nor a checkpoint.
+        format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
+        if format > SimState.currentFormat { throw NewerFormat(format: format) }
         clusterName = try c.decode(String.self, forKey: .clusterName)
+        clusterID = try c.decodeIfPresent(String.self, forKey: .clusterID) ?? ""
+        checkpoint = try c.decodeIfPresent(PrimitiveCheckpoint.self, forKey: .checkpoint)
         partitionHandling = try c.decode(PartitionHandling.self, forKey: .partitionHandling)
         nowMs = try c.decode(Int64.self, forKey: .nowMs)
         rng = try c.decode(SplitMix64.self, forKey: .rng)
@@ -166,7 +187,10 @@ extension SimState {
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(SimState.currentFormat, forKey: .format)
         try c.encode(clusterName, forKey: .clusterName)
+        try c.encode(clusterID, forKey: .clusterID)
+        try c.encodeIfPresent(checkpoint, forKey: .checkpoint)
         try c.encode(partitionHandling, forKey: .partitionHandling)
         try c.encode(nowMs, forKey: .nowMs)
         try c.encode(rng, forKey: .rng)

@@ -41,17 +41,16 @@ struct DevclusterCommand: ParsableCommand {
 
         /// Forms the cluster with warren's own form-cluster runbook (recorded as a session).
         static func formWithRunbook(_ backend: RabbitMQBackend, members: [String], dir: String) throws {
-            let library = RunbookLibrary.standard()
-            let source = try library.find("form-cluster")
-            let target = Target(spec: .inventory((dir as NSString).appendingPathComponent("inventory.yaml")), backend: backend,
-                                redactor: backend.redactor)
-            target.declaredClusterName = backend.inventory.cluster
+            let runner = Targets.runner(terminal: ProcessTerminal())
+            let source = try runner.library.find("form-cluster")
+            let target = InventoryTarget(spec: .inventory((dir as NSString).appendingPathComponent("inventory.yaml")), backend: backend)
             var options = RunOptions()
             options.assumeYes = true
             options.params = ["nodes": members.joined(separator: ",")]
-            let runs = RecordedRuns(paths: StatePaths(), library: library, terminal: ProcessTerminal())
-            let code = runs.run(source, target: target, options: options)
-            guard code == 0 else { throw DevCluster.Failure("the form-cluster runbook did not complete (exit \(code)); see `warren sessions`") }
+            let outcome = try runner.run(source, on: target, options: options)
+            guard outcome.exitCode == 0 else {
+                throw DevCluster.Failure("the form-cluster runbook did not complete (exit \(outcome.exitCode)); see `warren sessions show \(outcome.session)`")
+            }
         }
 
         func run() throws {

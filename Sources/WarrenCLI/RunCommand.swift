@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Lua
 import Runbook
@@ -18,7 +19,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("param"), help: ArgumentHelp("A runbook parameter.", valueName: "NAME=VALUE"))
     var params: [String] = []
 
-    @Flag(help: "Answer yes to every confirmation (not to unsafe ones).")
+    @Flag(help: "Answer yes to every confirmation (not to unsafe ones, not to choices).")
     var yes = false
 
     @Option(help: ArgumentHelp("Scripted answers, one per line or STEP-ID: ANSWER.", valueName: "FILE"))
@@ -27,41 +28,32 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Show the steps and the primitives each would call; change nothing.")
     var plan = false
 
-    @Flag(name: .customLong("break-lock"), help: "Take the cluster's lock even if another run holds it.")
+    @Flag(name: .customLong("break-lock"), help: "Take the cluster's lock from a run on another host that is gone.")
     var breakLock = false
 
     @Flag(help: "Publish and consume canary messages on a quorum queue for the whole run; report losses and the longest gap.")
     var canary = false
 
     func run() throws {
-        // Ctrl-C stops the run where it is, journaled and resumable, rather than killing warren.
+        // Ctrl-C, SIGTERM and SIGHUP stop the run where it is, journaled and resumable.
         LuaState.installInterruptHandler()
         let terminal = ProcessTerminal()
-        let library = RunbookLibrary.standard()
         var options = RunOptions()
         options.assumeYes = yes
-        options.mode = plan ? .plan : .run
-        do {
-            options.params = try parseParams(params)
-            if let answers { options.answers = try AnswerScript(path: answers) }
-            let source = try library.find(runbook)
-            let t = try target.makeTarget()
-            var runs = RecordedRuns(paths: StatePaths(), library: library, terminal: terminal)
-            runs.breakLock = breakLock
-            runs.canary = canary
-            let code = runs.run(source, target: t, options: options)
-            if code != 0 { throw ExitCode(code) }
-        } catch let e as RunbookError {
-            terminal.write("warren: \(e.description)\n")
-            throw ExitCode(e.exitCode)
-        } catch let e as ValidationError {
-            throw e
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            terminal.write("warren: \(error)\n")
-            throw ExitCode(2)
+        options.params = try parseParams(params)
+        if let answers { options.answers = try AnswerScript(path: answers) }
+        let runner = Targets.runner(terminal: terminal)
+        let source = try runner.library.find(runbook)
+        let t = try target.makeTarget()
+        runner.breakLock = breakLock
+        runner.canary = canary
+        if plan {
+            let result = try runner.plan(source, on: t, options: options)
+            if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+            return
         }
+        let outcome = try runner.run(source, on: t, options: options)
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 }
 
@@ -74,16 +66,16 @@ struct ResumeCommand: ParsableCommand {
     @Argument(help: "A session id or a unique prefix; default: the latest unfinished one.")
     var session: String?
 
-    @Flag(help: "Answer yes to every confirmation (not to unsafe ones).")
+    @Flag(help: "Answer yes to every confirmation (not to unsafe ones, not to choices).")
     var yes = false
 
     @Option(help: ArgumentHelp("Scripted answers, one per line or STEP-ID: ANSWER.", valueName: "FILE"))
     var answers: String?
 
-    @Flag(help: "Resume even though the runbook's content changed.")
+    @Flag(help: "Resume even though the runbook (or a module it requires) changed.")
     var force = false
 
-    @Flag(name: .customLong("break-lock"), help: "Take the cluster's lock even if another run holds it.")
+    @Flag(name: .customLong("break-lock"), help: "Take the cluster's lock from a run on another host that is gone.")
     var breakLock = false
 
     @Flag(help: "Canary traffic for the rest of the run, as `run --canary`.")
@@ -94,17 +86,16 @@ struct ResumeCommand: ParsableCommand {
         let terminal = ProcessTerminal()
         var options = RunOptions()
         options.assumeYes = yes
-        do {
-            if let answers { options.answers = try AnswerScript(path: answers) }
-        } catch let e as RunbookError {
-            terminal.write("warren: \(e.description)\n")
-            throw ExitCode(2)
+        if let answers { options.answers = try AnswerScript(path: answers) }
+        let runner = Targets.runner(terminal: terminal)
+        runner.breakLock = breakLock
+        runner.canary = canary
+        switch try runner.resume(session, options: options, force: force) {
+        case .nothingToDo(let message):
+            terminal.write(message + "\n")
+        case .resumed(let outcome):
+            if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
         }
-        var runs = RecordedRuns(paths: StatePaths(), library: RunbookLibrary.standard(), terminal: terminal)
-        runs.breakLock = breakLock
-        runs.canary = canary
-        let code = runs.resume(session, options: options, force: force, makeTarget: TargetOptions.makeTarget)
-        if code != 0 { throw ExitCode(code) }
     }
 }
 
@@ -113,8 +104,7 @@ struct RunbooksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runbooks", abstract: "List the runbooks found, with their summaries.")
 
     func run() throws {
-        let library = RunbookLibrary.standard()
-        print(RunbookCatalog.render(library))
+        Output.write(RunbookCatalog.render(RunbookLibrary.standard()) + "\n")
     }
 }
 
@@ -125,19 +115,12 @@ struct PreflightCommand: ParsableCommand {
     @OptionGroup var target: TargetOptions
 
     func run() throws {
-        let t: Target
-        do { t = try target.makeTarget() } catch {
-            print("warren: \(error)")
-            throw ExitCode(2)
-        }
+        let t = try target.makeTarget()
         let checks: [Cluster.PreflightCheck]
         do { checks = try t.backend.preflight() } catch {
-            print("warren: preflight could not run: \(error)")
-            throw ExitCode(1)
+            throw RunbookError.failed("preflight could not run: \(error)")
         }
-        print(RunbookCatalog.renderPreflight(checks))
-        if checks.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
+        Output.write(RunbookCatalog.renderPreflight(checks) + "\n")
+        if checks.contains(where: { $0.outcome == .fail }) { throw ExitCode(Exit.failed) }
     }
 }
-
-import Cluster

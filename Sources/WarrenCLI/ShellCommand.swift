@@ -12,19 +12,12 @@ struct ShellCommand: ParsableCommand {
     @OptionGroup var target: TargetOptions
 
     func run() throws {
-        // Ctrl-C stops what runs (a chunk, a step, a command on the broker), not the shell.
+        // Ctrl-C stops what runs (a chunk, a step, a command on the broker), not the shell;
+        // SIGTERM and SIGHUP stop it and end the shell.
         LuaState.installInterruptHandler()
-        let t: Sessions.Target
-        do {
-            t = try target.makeTarget()
-        } catch {
-            FileHandle.standardError.write(Data("warren: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let shell = Shell(target: t, paths: StatePaths(), library: RunbookLibrary.standard())
+        let t = try target.makeTarget()
+        let shell = try Shell(target: t, paths: StatePaths(), library: RunbookLibrary.standard())
         let code = shell.loop()
         if code != 0 { throw ExitCode(code) }
     }
 }
-
-import Sessions

@@ -1,9 +1,11 @@
 import Foundation
 import LineEditor
+import Lua
 import Runbook
 import Sessions
 
-/// The process's terminal: stdout for output, a line editor (no history) for answers.
+/// The process's terminal: standard output for output (a closed pipe is ignored), a line editor
+/// (no history) for answers.
 final class ProcessTerminal: Terminal {
     let isInteractive: Bool
     private lazy var editor = LineEditor(historyFile: nil)
@@ -18,12 +20,13 @@ final class ProcessTerminal: Terminal {
         return (100, 30)
     }
 
-    func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
+    func write(_ text: String) { Output.write(text) }
 
     func ask(_ prompt: String) -> ConsoleAnswer {
-        switch editor.readLine(prompt: prompt) {
+        let read = editor.readLine(prompt: prompt)
+        // SIGTERM or SIGHUP at the prompt: the input was closed under it; that is an interruption.
+        if LuaState.terminationSignal != nil { return .interrupted }
+        switch read {
         case .line(let l): return .line(l)
         case .interrupted: return .interrupted
         case .endOfInput: return .unavailable

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `warren`: the root command. With no subcommand it opens the shell on the embedded simulator.
 public struct WarrenCommand: ParsableCommand {
@@ -15,20 +16,27 @@ public struct WarrenCommand: ParsableCommand {
     )
     public init() {}
 
-    /// Runs warren: usage errors exit 2 (not ArgumentParser's 64), as the exit-code table says.
+    /// Runs warren. Commands throw; every error becomes a message and an exit code in one place
+    /// (`Exit.status(for:)`); argument errors exit 2 (not ArgumentParser's 64).
     public static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
         } catch {
             let code = exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+            if code == .success {  // --help
+                Output.write(fullMessage(for: error) + "\n")
+                Foundation.exit(0)
             }
-            exit(withError: error)
+            if code == .validationFailure {  // ArgumentParser's usage errors
+                Output.error(fullMessage(for: error) + "\n")
+                Foundation.exit(Exit.usage)
+            }
+            let (message, status) = Exit.status(for: error)
+            Output.error("warren: \(message)\n")
+            Foundation.exit(status)
         }
     }
 }
-
-import Foundation

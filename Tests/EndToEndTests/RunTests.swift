@@ -109,7 +109,7 @@ struct RunTests {
     func nonTerminalRefuses() throws {
         let w = try Warren(); defer { w.cleanUp() }
         let r = try w.run(["run", "rolling-restart"])
-        #expect(r.code == 1)
+        #expect(r.code == 2, "a run that needs answers it cannot get is a usage error")
         #expect(r.output.contains("stdin is not a terminal"))
         #expect(w.sessions.isEmpty)
     }

@@ -26,7 +26,7 @@ struct RefusalTests {
         let probe = Drill(sim: entry.sim())
         let params = name == "reset-node" ? entry.params.merging(["backup": probe.dir + "/defs.json"]) { $1 } : entry.params
         _ = try probe.run(name, params: params, answers: entry.answers)
-        let confirmations = probe.journal.filter { $0.kind == .confirmAsked && $0.key == nil }.count
+        let confirmations = probe.journal.filter { if case .question(let q) = $0.event { return !q.unsafe } else { return false } }.count
         #expect(confirmations > 0)
         let allSteps = Set(probe.doneSteps)
         for k in 1...max(confirmations, 1) {
@@ -39,8 +39,9 @@ struct RefusalTests {
             }
             // Nothing reached the cluster after the refused answer.
             let entries = d.journal
-            let refusedAt = entries.lastIndex { $0.kind == .confirmAnswered && $0.outcome == "no" }!
-            #expect(!entries[refusedAt...].contains { $0.kind == .primitive && $0.phase == "call" }, "\(name) #\(k)")
+            let refusedAt = entries.lastIndex { if case .answer(let a) = $0.event { return a.answer == "no" } else { return false } }!
+            let callsAfter = entries[refusedAt...].filter { if case .primitiveCall = $0.event { return true } else { return false } }
+            #expect(callsAfter.isEmpty, "\(name) #\(k)")
             // Resume with yes completes, each step done exactly once over both runs.
             let r2 = try d.run(name, params: params, yes: true, answers: entry.answers, resume: true)
             #expect(r2.error == nil, "\(name) resume after refusal #\(k): \(d.lastConsole.text)")
@@ -49,13 +50,16 @@ struct RefusalTests {
         }
     }
 
-    @Test("without a terminal, --yes or --answers the run refuses at the first confirmation, before any change")
+    @Test("without a terminal, --yes or --answers a run that asks questions is a usage error before any change")
     func nonTerminalRefuses() throws {
         let d = Drill()
-        let r = try d.run("rolling-restart", yes: false)
-        guard case .refused(let m)? = r.error else { Issue.record("\(String(describing: r.error))"); return }
-        #expect(m.contains("stdin is not a terminal"))
-        #expect(!d.primitives.contains { $0.hasPrefix("stop") || $0.hasPrefix("drain") })
+        #expect(throws: RunbookError.self) { try d.run("rolling-restart", yes: false, console: ScriptedConsole(interactive: false)) }
+        do {
+            try d.run("rolling-restart", yes: false, console: ScriptedConsole(interactive: false))
+        } catch let e as RunbookError {
+            #expect(e.exitCode == 2 && e.description.contains("stdin is not a terminal"), "\(e)")
+        }
+        #expect(d.session == nil && d.primitives.isEmpty)
     }
 }
 
@@ -72,7 +76,8 @@ struct FaultTests {
         // No node after it was stopped.
         let later = ["n1", "n2", "n3"].drop { $0 != node }.dropFirst()
         for other in later { #expect(!d.primitives.contains("stop rabbit@\(other)"), "\(d.primitives)") }
-        #expect(d.journal.last?.kind == .sessionEnd && d.journal.last?.outcome == "failed")
+        guard case .sessionEnd(let end)? = d.journal.last?.event else { Issue.record("no session end"); return }
+        #expect(end.outcome == "failed")
     }
 
     @Test("a partition before any step stops the run at the next gate",

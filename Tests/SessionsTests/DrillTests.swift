@@ -99,7 +99,7 @@ struct DrillTests {
             """)
         let o = DrillRunner(library: drillLibrary).run(file: file)
         #expect(o.passed, "\(o.line)\n\(o.log.suffix(2000))")
-        #expect(o.log.contains("warren crashed (simulated); resuming from the journal"))
+        #expect(o.log.contains("warren crashed (simulated); `warren resume`"))
         #expect(o.log.contains("done in an earlier run"))
     }
 

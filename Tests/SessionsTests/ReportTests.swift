@@ -35,11 +35,11 @@ struct ReportTests {
     @Test("an interrupted session says where it stopped and how to resume")
     func interrupted() {
         var entries = Array(doneJournal().prefix(10))
-        entries.append(JournalEntry(kind: .stepStart, time: 1_795_000_011, step: "restart-n2", title: "restart rabbit@n2"))
-        entries.append(JournalEntry(kind: .confirmAsked, time: 1_795_000_012, step: "restart-n2", message: "Stop rabbit@n2?"))
-        entries.append(JournalEntry(kind: .confirmAnswered, time: 1_795_000_013, step: "restart-n2", outcome: "no"))
-        entries.append(JournalEntry(kind: .interrupted, time: 1_795_000_013, step: "restart-n2", message: "confirmation refused"))
-        entries.append(JournalEntry(kind: .sessionEnd, time: 1_795_000_013, outcome: "interrupted"))
+        entries.append(entry(kind: .stepStart, time: 1_795_000_011, step: "restart-n2", title: "restart rabbit@n2"))
+        entries.append(entry(kind: .confirmAsked, time: 1_795_000_012, step: "restart-n2", message: "Stop rabbit@n2?"))
+        entries.append(entry(kind: .confirmAnswered, time: 1_795_000_013, step: "restart-n2", outcome: "no"))
+        entries.append(entry(kind: .interrupted, time: 1_795_000_013, step: "restart-n2", message: "confirmation refused"))
+        entries.append(entry(kind: .sessionEnd, time: 1_795_000_013, outcome: "interrupted"))
         let text = ReportWriter.render(entries: entries, sessionID: "X1")
         #expect(text.contains("- Outcome: interrupted in step \"restart-n2\": confirmation refused; resumable with `warren resume X1`"))
         #expect(text.contains("### 2. restart rabbit@n2 (restart-n2): interrupted"))
@@ -84,7 +84,7 @@ struct ReportTests {
         let queues = [QueueInfo(name: "orders", type: .quorum, leader: nil, members: ["rabbit@n1", "rabbit@n2"],
                                 online: ["rabbit@n1"], messages: 0, available: false)]
         var entries = doneJournal()
-        entries.append(JournalEntry(kind: .note, time: entries.last!.time, key: "canary",
+        entries.append(entry(kind: .note, time: entries.last!.time, key: "canary",
                                     value: "canary: published 10, confirmed 10, consumed 10, lost 0, longest gap 0.5 s"))
         let text = ReportWriter.render(entries: entries, finalStatus: status, queues: queues)
         #expect(text.contains("## Invariants (observed on the cluster)"))
@@ -100,7 +100,7 @@ struct ReportTests {
     func reportRedacted() throws {
         let dir = makeTempDir()
         var entries = doneJournal()
-        entries[8].value = "cookie=ABCD-secret-1234"
+        entries[8] = entry(kind: .note, time: entries[8].time, step: "restart-n1", key: "first_restarted", value: "cookie=ABCD-secret-1234")
         try ReportWriter.write(to: dir + "/report.md", entries: entries, sessionID: "x",
                                redactor: Redactor(secrets: ["ABCD-secret-1234"]))
         let text = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)

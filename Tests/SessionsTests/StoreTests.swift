@@ -35,9 +35,9 @@ struct StoreTests {
 
         let interrupted = try store.create(date: Date(timeIntervalSince1970: 1_795_000_100))
         var entries = Array(doneJournal(t0: 1_795_000_100).prefix(10))
-        entries.append(JournalEntry(kind: .stepStart, time: 1_795_000_111, step: "restart-n2", title: "restart rabbit@n2"))
-        entries.append(JournalEntry(kind: .interrupted, time: 1_795_000_112, step: "restart-n2", message: "Ctrl-C"))
-        entries.append(JournalEntry(kind: .sessionEnd, time: 1_795_000_112, outcome: "interrupted"))
+        entries.append(entry(kind: .stepStart, time: 1_795_000_111, step: "restart-n2", title: "restart rabbit@n2"))
+        entries.append(entry(kind: .interrupted, time: 1_795_000_112, step: "restart-n2", message: "Ctrl-C"))
+        entries.append(entry(kind: .sessionEnd, time: 1_795_000_112, outcome: "interrupted"))
         try writeJournal(entries, to: store.journalPath(interrupted))
 
         let crashed = try store.create(date: Date(timeIntervalSince1970: 1_795_000_200))
@@ -80,16 +80,16 @@ struct StoreTests {
         let store = SessionStore(directory: makeTempDir() + "/sessions")
         let id = try store.create()
         let journal = try JournalWriter(path: store.journalPath(id))
-        try journal.append(JournalEntry(kind: .command, time: 1, primitive: "http", value: "GET /api/overview"), durable: false)
-        try journal.append(JournalEntry(kind: .sessionStart, time: 2, runbook: "rolling-restart", target: "prod"))
-        try journal.append(JournalEntry(kind: .stepStart, time: 3, step: "restart-n1"), durable: false)
+        try journal.append(entry(kind: .command, time: 1, primitive: "http", value: "GET /api/overview"), durable: false)
+        try journal.append(entry(kind: .sessionStart, time: 2, runbook: "rolling-restart", target: "prod"))
+        try journal.append(entry(kind: .stepStart, time: 3, step: "restart-n1"), durable: false)
         let entries = try JournalReader.read(store.journalPath(id))
         #expect(entries.map(\.kind) == [.sessionStart, .command, .stepStart])
         let l = store.listing(id)
         #expect(l.problem == nil && l.resumable, "\(l.problem ?? "")")
         // Reopened for a resume, the journal has begun: a command is written where it comes.
         let again = try JournalWriter(path: store.journalPath(id))
-        try again.append(JournalEntry(kind: .command, time: 4, primitive: "cli"), durable: false)
+        try again.append(entry(kind: .command, time: 4, primitive: "cli"), durable: false)
         #expect(try JournalReader.read(store.journalPath(id)).last?.kind == .command)
     }
 
@@ -167,10 +167,10 @@ struct SecretsTests {
         let id = try store.create()
 
         var entries = doneJournal()
-        entries[0].params = ["cookie": secret]
-        entries[2].message = "Use cookie \(secret)?"
-        entries[3].outcome = secret
-        entries[8].value = "the cookie is \(secret)"
+        entries[0] = entry(kind: .sessionStart, runbook: "rolling-restart", params: ["cookie": secret])
+        entries[2] = entry(kind: .confirmAsked, step: "restart-n1", message: "Use cookie \(secret)?")
+        entries[3] = entry(kind: .confirmAnswered, step: "restart-n1", outcome: secret)
+        entries[8] = entry(kind: .note, step: "restart-n1", key: "first_restarted", value: "the cookie is \(secret)")
         try writeJournal(entries, to: store.journalPath(id), redact: redactor.redact)
 
         let rec = try SessionRecorder(path: store.castPath(id), width: 80, height: 24, title: "run \(secret)", redactor: redactor)

@@ -69,8 +69,15 @@ void warren_discard_interrupt(void);
 /// Requests an interrupt of this state (what the SIGINT handler does for the target state).
 void warren_interrupt_state(lua_State *L);
 int warren_interrupt_pending(lua_State *L);
-/// Installs a SIGINT handler that calls warren_request_interrupt.
-void warren_install_sigint_handler(void);
+/// Installs the handlers of SIGINT (Ctrl-C), SIGTERM and SIGHUP: each requests an interrupt of
+/// what runs; SIGTERM and SIGHUP are also remembered (warren_termination_signal) and make a
+/// read blocked on a watched input end (it reads as end of input). SIGPIPE is ignored.
+void warren_install_signal_handlers(void);
+/// SIGTERM or SIGHUP once one arrived; 0 before.
+int warren_termination_signal(void);
+/// Watches (unwatches) an input descriptor that the operator's answers are read from.
+void warren_watch_input_fd(int fd);
+void warren_unwatch_input_fd(int fd);
 
 /// Loads a text chunk (binary chunks are refused). Returns a lua status; on error the message is on the stack.
 int warren_load(lua_State *L, const char *source, size_t length, const char *chunkname);

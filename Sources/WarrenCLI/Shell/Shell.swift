@@ -5,18 +5,64 @@ import Lua
 import Runbook
 import Sessions
 
+/// Output of the shell: redacted, shown, recorded. Questions go through the line editor.
+final class ShellTerminal: Terminal, Console {
+    let editor: LineEditor
+    var recorder: SessionRecorder?
+    let redactor: Redactor
+
+    init(editor: LineEditor, redactor: Redactor) {
+        self.editor = editor
+        self.redactor = redactor
+    }
+
+    var isInteractive: Bool { editor.isInteractive }
+
+    var size: (width: Int, height: Int) {
+        var ws = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return (Int(ws.ws_col), Int(ws.ws_row)) }
+        return (100, 30)
+    }
+
+    func write(_ text: String) {
+        let clean = redactor.redact(text)
+        Output.write(clean)
+        recorder?.output(clean)
+    }
+
+    /// Records what the terminal showed without printing it (the editor echoed it already).
+    func record(_ text: String) { recorder?.output(redactor.redact(text)) }
+
+    func ask(_ prompt: String) -> ConsoleAnswer {
+        guard editor.isInteractive else {
+            write(prompt)
+            return .unavailable
+        }
+        let read = editor.readLine(prompt: prompt)
+        if LuaState.terminationSignal != nil { return .interrupted }
+        switch read {
+        case .line(let l):
+            record(prompt + l + "\n")
+            return .line(l)
+        case .interrupted:
+            record(prompt + "^C\n")
+            return .interrupted
+        case .endOfInput: return .unavailable
+        }
+    }
+}
+
 /// The warren shell: shell commands, `=expr`, and Lua chunks against one cluster target.
 final class Shell {
-    let target: Target
+    let target: ClusterTarget
     let editor: LineEditor
     let terminal: ShellTerminal
     let lua: LuaState
-    let bindings: ClusterBindings
     let library: RunbookLibrary
     let paths: StatePaths
     let shortNames: [String: String]
-    /// Recording of this shell session (journal of primitives and a cast), when it could be created.
-    let session: ShellSession?
+    /// The recording of this shell session and the guard of its primitives.
+    let session: ShellSession
     private var buffer: [String] = []
 
     static let commands: [(name: String, usage: String, help: String)] = [
@@ -34,32 +80,28 @@ final class Shell {
     ]
     static let commandNames = Set(commands.map(\.name) + ["quit"])
 
-    init(target: Target, paths: StatePaths, library: RunbookLibrary) {
+    init(target: ClusterTarget, paths: StatePaths, library: RunbookLibrary) throws {
         self.target = target
         self.paths = paths
         self.library = library
         let interactive = isatty(0) == 1
         editor = LineEditor(historyFile: interactive ? paths.history : nil)
-        session = ShellSession(target: target, paths: paths)
-        terminal = ShellTerminal(editor: editor, recorder: session?.recorder, redactor: target.redactor)
+        terminal = ShellTerminal(editor: editor, redactor: target.redactor)
+        session = try ShellSession(runner: Targets.runner(terminal: terminal, paths: paths, library: library), target: target,
+                                   console: terminal, size: terminal.size)
+        terminal.recorder = session.recorder
         lua = LuaState()
         lua.installRequire(roots: library.requireRoots)
-        bindings = ClusterBindings(backend: target.backend)
         shortNames = shortNodeNames(target.backend.nodeNames)
         lua.output = { [terminal] in terminal.write($0) }
-        observer = ShellObserver(target: target, terminal: terminal, session: session)
-        bindings.observer = observer
-        bindings.install(into: lua)
+        session.bindings.install(into: lua)
         // Node globals: n1, n2... (short names that are Lua identifiers and not taken).
         for (full, short) in shortNames.sorted(by: { $0.key < $1.key })
         where Shell.isIdentifier(short) && lua.global(short).isNil {
-            lua.setGlobal(short, bindings.nodeValue(full))
+            lua.setGlobal(short, session.bindings.nodeValue(full))
         }
         editor.completion = { [unowned self] line in complete(line) }
     }
-
-    /// Journals, shows and guards the primitives typed at the shell (bindings hold it weakly).
-    private let observer: ShellObserver
 
     static func isIdentifier(_ s: String) -> Bool {
         guard let f = s.first, f.isLetter || f == "_" else { return false }
@@ -68,21 +110,29 @@ final class Shell {
 
     // MARK: The loop
 
-    /// Reads and runs lines until `exit` or end of input. Returns the exit code.
+    /// Reads and runs lines until `exit` or end of input. Returns the exit code: 0; 1 when a
+    /// line of a piped script failed (the script stops there); 3 when SIGTERM or SIGHUP ended it.
     func loop() -> Int32 {
         if editor.isInteractive {
             terminal.write("warren shell on \(target.backend.targetDescription) — `help` lists commands; Lua works too (=expr prints)\n")
         }
         defer {
-            session?.close()
+            session.close()
             editor.close()
         }
         while true {
+            if LuaState.terminationSignal != nil { return Exit.interrupted }
             let prompt = buffer.isEmpty ? promptText() : ">> "
             LuaState.discardWaitingInterrupt()
-            switch editor.readLine(prompt: prompt) {
+            let read = editor.readLine(prompt: prompt)
+            if LuaState.terminationSignal != nil { return Exit.interrupted }
+            switch read {
             case .endOfInput:
                 if editor.isInteractive { terminal.write("\n") }
+                if !buffer.isEmpty && !editor.isInteractive {
+                    terminal.write("error: the input ended inside an unfinished Lua chunk\n")
+                    return Exit.failed
+                }
                 return 0
             case .interrupted:
                 if !buffer.isEmpty { buffer = [] }
@@ -90,18 +140,38 @@ final class Shell {
                 continue
             case .line(let line):
                 if editor.isInteractive { terminal.record(prompt + line + "\n") }
+                session.latch.reset()
+                failed = false
                 if buffer.isEmpty, let done = handleCommand(line) {
                     if editor.isInteractive && !line.trimmingCharacters(in: .whitespaces).isEmpty { editor.addHistory(line) }
+                    session.persist()
                     if done { return 0 }
+                    if failed && !editor.isInteractive { return stopScript(line) }
                     continue
                 }
                 buffer.append(line)
                 if evaluate() && editor.isInteractive {
                     editor.addHistory(buffer.joined(separator: "\n"))
                 }
+                session.persist()
+                if let abort = session.latch.abort, !failed {
+                    // A refusal caught by a pcall inside the chunk still counts.
+                    terminal.write("error: \(abort.description)\n")
+                    failed = true
+                }
                 if !awaitingMore { buffer = [] }
+                if failed && !editor.isInteractive { return stopScript(line) }
             }
         }
+    }
+
+    /// Whether the line just run failed (an error was shown).
+    var failed = false
+
+    /// A piped script stops at its first failing line.
+    private func stopScript(_ line: String) -> Int32 {
+        terminal.write("warren: stopped at the failing line `\(line.prefix(80))`; the lines after it were not run\n")
+        return Exit.failed
     }
 
     private var awaitingMore = false
@@ -130,6 +200,7 @@ final class Shell {
         if buffer.count == 1, Shell.isIdentifier(text.trimmingCharacters(in: .whitespaces)),
            lua.global(text.trimmingCharacters(in: .whitespaces)).isNil, !suggestion(for: text).isEmpty {
             terminal.write(suggestion(for: text))
+            failed = true
             return true
         }
         var chunk: LuaFunction?
@@ -149,8 +220,10 @@ final class Shell {
                 return false
             }
             terminal.write("syntax error: \(message)\n" + suggestion(for: text))
+            failed = true
             return true
         } catch let e as LuaError {
+            failed = true
             switch e {
             case .runtime(let message, let traceback, _):
                 terminal.write("error: \(message)\n")
@@ -163,6 +236,7 @@ final class Shell {
             return true
         } catch {
             terminal.write("error: \(error)\n")
+            failed = true
             return true
         }
     }

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Lua
 import Runbook
 import Sessions
 
@@ -22,6 +23,7 @@ extension Shell {
             if let t = args.first {
                 guard let qt = QueueType(rawValue: t) else {
                     terminal.write("queues: unknown type '\(t)' (classic, quorum or stream)\n")
+                    failed = true
                     return false
                 }
                 type = qt
@@ -38,7 +40,10 @@ extension Shell {
     }
 
     private func show(_ body: () throws -> String) {
-        do { terminal.write(try body()) } catch { terminal.write("error: \(error)\n") }
+        do { terminal.write(try body()) } catch {
+            terminal.write("error: \(error)\n")
+            failed = true
+        }
     }
 
     func help() -> String {
@@ -51,7 +56,7 @@ extension Shell {
               cluster.declare_queue{name=, type=} cluster.grow(node, "all") cluster.shrink(node) cluster.rebalance("quorum")
               n1:stop() n1:start() n1:drain() n1:revive() n1:await_running{timeout=60} n1:quorum_critical() n1:info()
             """
-        if target.simulator != nil {
+        if target.faults != nil {
             out += "\n  fault.kill(n1) fault.partition({n1}, {n2, n3}) fault.heal() fault.fail_next_boot(n2) fault.invariants()"
         }
         return out + "\nTab completes commands, runbooks, Lua names and fields (cluster., n1:), node and queue names in quotes.\n"
@@ -87,16 +92,28 @@ extension Shell {
         return (name, options)
     }
 
+    /// Runs sessions from the shell; a resume of a session on this very target continues on it.
+    private func runner() -> SessionRunner {
+        let runner = SessionRunner(paths: paths, library: library, terminal: terminal) { [target] spec, dir in
+            spec == target.spec ? target : try Targets.restore(spec, sessionDirectory: dir)
+        }
+        runner.interruptRequested = { LuaState.interruptRequested }
+        return runner
+    }
+
     private func runbook(_ args: [String], plan: Bool) {
         do {
-            var (name, options) = try runOptions(args)
-            options.mode = plan ? .plan : .run
+            let (name, options) = try runOptions(args)
             let source = try library.find(name)
-            let runs = RecordedRuns(paths: paths, library: library, terminal: terminal)
-            let code = runs.run(source, target: target, options: options)
-            if code != 0 { terminal.write("(exit code \(code))\n") }
+            let code = plan ? try runner().plan(source, on: target, options: options).exitCode
+                : try runner().run(source, on: target, options: options).exitCode
+            if code != 0 {
+                terminal.write("(exit code \(code))\n")
+                failed = true
+            }
         } catch {
-            terminal.write("error: \(error)\n")
+            terminal.write("error: \(Exit.status(for: error).message)\n")
+            failed = true
         }
     }
 
@@ -104,11 +121,18 @@ extension Shell {
         var options = RunOptions()
         options.assumeYes = args.contains("--yes")
         let id = args.first { !$0.hasPrefix("-") }
-        let runs = RecordedRuns(paths: paths, library: library, terminal: terminal)
-        let code = runs.resume(id, options: options, force: args.contains("--force"), makeTarget: { [target] spec in
-            // Resuming from the shell continues on the shell's own cluster when it is the same target.
-            spec == target.spec ? target : try TargetOptions.makeTarget(spec)
-        })
-        if code != 0 { terminal.write("(exit code \(code))\n") }
+        do {
+            switch try runner().resume(id, options: options, force: args.contains("--force")) {
+            case .nothingToDo(let message): terminal.write(message + "\n")
+            case .resumed(let outcome):
+                if outcome.exitCode != 0 {
+                    terminal.write("(exit code \(outcome.exitCode))\n")
+                    failed = true
+                }
+            }
+        } catch {
+            terminal.write("error: \(Exit.status(for: error).message)\n")
+            failed = true
+        }
     }
 }

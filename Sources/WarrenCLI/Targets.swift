@@ -1,10 +1,13 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Lua
+import RabbitMQ
 import Runbook
 import Sessions
+import Simulator
 
-/// `--sim N | --inventory FILE`: which cluster a command works on.
+/// `--sim N | --sim-state FILE | --inventory FILE`: which cluster a command works on.
 struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("sim"), help: "A simulated cluster of N nodes (the default target, 3 nodes).")
     var simNodes: Int?
@@ -34,13 +37,35 @@ struct TargetOptions: ParsableArguments {
         return .sim(nodes: simNodes ?? 3, seed: seed, spares: spares, simState: simState.map(absolute))
     }
 
-    func makeTarget() throws -> Target { try TargetOptions.makeTarget(spec) }
+    func makeTarget() throws -> ClusterTarget { try Targets.make(spec) }
+}
 
-    static func makeTarget(_ spec: TargetSpec) throws -> Target {
+/// Builds targets from their specs: the one place that knows both kinds.
+enum Targets {
+    static func make(_ spec: TargetSpec) throws -> ClusterTarget {
+        let target: ClusterTarget
         switch spec.kind {
-        case .sim: return try Target.simulated(spec)
-        case .inventory: return try realTarget(spec)
+        case .sim: target = try SimulatedTarget.make(spec)
+        case .inventory: target = try InventoryTarget.load(spec, interruptRequested: { LuaState.interruptRequested })
         }
+        for notice in target.notices { Output.error("warren: \(notice)\n") }
+        return target
+    }
+
+    /// The target of a session that resumes.
+    static func restore(_ spec: TargetSpec, sessionDirectory: String) throws -> ClusterTarget {
+        switch spec.kind {
+        case .sim: return try SimulatedTarget.restore(spec, sessionDirectory: sessionDirectory)
+        case .inventory: return try InventoryTarget.load(spec, interruptRequested: { LuaState.interruptRequested })
+        }
+    }
+
+    /// The session runner of a command.
+    static func runner(terminal: Terminal, paths: StatePaths = StatePaths(),
+                       library: RunbookLibrary = RunbookLibrary.standard()) -> SessionRunner {
+        let runner = SessionRunner(paths: paths, library: library, terminal: terminal, restoreTarget: restore)
+        runner.interruptRequested = { LuaState.interruptRequested }
+        return runner
     }
 }
 

@@ -23,6 +23,19 @@ public struct PrimitiveCall: Sendable {
     /// Refused on a quorum-critical node unless `unsafe` (stop, stop_app, reset, force_reset, forget).
     public var interlocked: Bool
     public var unsafe: Bool
+    /// What a destructive primitive does, in the words a confirmation shows.
+    public var effect: String?
+
+    public init(name: String, node: String? = nil, args: [String: String] = [:], kind: PrimitiveKind,
+                interlocked: Bool = false, unsafe: Bool = false, effect: String? = nil) {
+        self.name = name
+        self.node = node
+        self.args = args
+        self.kind = kind
+        self.interlocked = interlocked
+        self.unsafe = unsafe
+        self.effect = effect
+    }
 }
 
 /// What the bindings ask of whoever runs the Lua code (the engine, or the shell).
@@ -60,13 +73,27 @@ public func shortNodeNames(_ names: [String]) -> [String: String] {
     return out
 }
 
-/// Installs `cluster`, node objects and (on a simulator) `fault` into a Lua state.
+/// Installs `cluster`, node objects and (where the target accepts faults) `fault` into a Lua state.
 public final class ClusterBindings {
     public let backend: Backend
+    let faults: FaultInjecting?
+    let invariants: () -> InvariantReport?
     public weak var observer: PrimitiveObserver?
+    /// Called after a fault is injected (the target saves its state: a fault is a change of the world).
+    public var afterFault: (() throws -> Void)?
 
-    public init(backend: Backend) {
+    /// - Parameters:
+    ///   - faults: where `fault.*` injects faults (nil: no `fault` table).
+    ///   - invariants: what `fault.invariants()` reports.
+    public init(backend: Backend, faults: FaultInjecting? = nil, invariants: @escaping () -> InvariantReport? = { nil }) {
         self.backend = backend
+        self.faults = faults
+        self.invariants = invariants
+    }
+
+    /// The bindings of a target: its backend, faults and invariants.
+    public convenience init(target: ClusterTarget) {
+        self.init(backend: target.backend, faults: target.faults, invariants: { [weak target] in target?.invariants() })
     }
 
     static let nodeType = "node"
@@ -85,8 +112,8 @@ public final class ClusterBindings {
             },
             describe: { ($0 as? NodeHandle)?.name ?? "node" }))
         lua.register(table: "cluster", clusterFunctions())
-        if let sim = backend as? SimulatedCluster {
-            lua.register(table: "fault", faultFunctions(sim))
+        if let faults {
+            lua.register(table: "fault", faultFunctions(faults))
         }
     }
 
@@ -95,7 +122,9 @@ public final class ClusterBindings {
     /// Runs a primitive through the observer (journal, confirmations, interlocks, plan).
     func call<T>(_ name: String, node: String? = nil, args: [String: String] = [:], kind: PrimitiveKind,
                  interlocked: Bool = false, unsafe: Bool = false, skipped: T, _ body: () throws -> T) throws -> T {
-        let c = PrimitiveCall(name: name, node: node, args: args, kind: kind, interlocked: interlocked, unsafe: unsafe)
+        let c = PrimitiveCall(name: name, node: node, args: args, kind: kind, interlocked: interlocked, unsafe: unsafe,
+                              effect: ClusterBindings.effects[name].map { $0.replacingOccurrences(of: "NODE", with: node ?? "the node")
+                                  .replacingOccurrences(of: "FROM", with: args["from"] ?? "a member") })
         if let observer {
             guard try observer.willCall(c) else { return skipped }
         }
@@ -109,6 +138,18 @@ public final class ClusterBindings {
             throw error
         }
     }
+
+    /// What each destructive primitive does, as its confirmation says it.
+    static let effects: [String: String] = [
+        "stop": "stops NODE (its VM and RabbitMQ); its clients lose this node",
+        "stop_app": "stops RabbitMQ on NODE (the VM stays up); its clients lose this node",
+        "reset": "erases NODE's data (queues, messages, users) and takes it out of its cluster",
+        "force_reset": "erases NODE's data without telling its peers",
+        "force_boot": "NODE's next boot does not wait for its peers: changes made after it stopped are lost",
+        "drain": "suspends NODE's listeners, closes its client connections and moves its quorum leaders away",
+        "forget": "removes NODE from the cluster (run on FROM); its quorum queue replicas are removed",
+        "shrink": "removes NODE's quorum queue replicas",
+    ]
 
     func node(_ args: LuaArguments, _ i: Int) throws -> String {
         try node(from: args[i], "bad argument #\(i + 1) to '\(args.name)'")
@@ -299,43 +340,44 @@ public final class ClusterBindings {
         ]
     }
 
-    // MARK: fault.* (simulator)
+    // MARK: fault.*
 
-    private func faultFunctions(_ sim: SimulatedCluster) -> [String: HostFunction] {
-        func one(_ body: @escaping (String) throws -> Void) -> HostFunction {
-            return { [unowned self] args in try body(node(args, 0)); return [] }
-        }
-        return [
-            "kill": one { try sim.kill($0) },
-            "fail_next_boot": one { try sim.failNextBoot($0) },
-            "lose_disk": one { try sim.loseDisk($0) },
-            "change_cookie": one { try sim.changeCookie($0) },
-            "slow_boot": { [unowned self] args in try sim.slowBoot(node(args, 0), seconds: args.number(1)); return [] },
-            "alarm": { [unowned self] args in
-                let raised = args[2].isNil ? true : try args.bool(2)
-                try sim.setAlarm(node(args, 0), args.string(1), raised: raised)
-                return []
-            },
-            "partition": { [unowned self] args in
-                func side(_ i: Int) throws -> [String] {
-                    let t = try args.table(i)
-                    return try t.array.map { try node(LuaArguments([$0], name: "partition"), 0) }
+    /// `fault.NAME(...)` for every fault of the catalog, its parameters in the catalog's order.
+    private func faultFunctions(_ target: FaultInjecting) -> [String: HostFunction] {
+        var out: [String: HostFunction] = [:]
+        for kind in Fault.catalog {
+            out[kind.name] = { [unowned self] args in
+                var values: [Fault.Parameter: Fault.Value] = [:]
+                for (i, p) in kind.parameters.enumerated() where !args[i].isNil {
+                    switch p {
+                    case .node: values[p] = .string(try node(args, i))
+                    case .seconds: values[p] = .number(try args.number(i))
+                    case .raised: values[p] = .bool(try args.bool(i))
+                    case .alarm: values[p] = .string(try args.string(i))
+                    case .a, .b:
+                        values[p] = .strings(try args.table(i).array.map { try node(LuaArguments([$0], name: "fault.\(kind.name)"), 0) })
+                    }
                 }
-                try sim.partition(side(0), side(1))
+                do {
+                    try target.inject(try Fault.make(kind.name, values))
+                } catch let r as Fault.Refusal {
+                    throw LuaArgumentError(r.description)
+                }
+                try afterFault?()
                 return []
-            },
-            "heal": { _ in try sim.heal(); return [] },
-            "invariants": { _ in
-                let r = sim.invariants()
-                return [.map([
-                    "converged": .bool(r.converged),
-                    "safe": .bool(r.safe),
-                    "problems": .array(r.convergenceProblems.map { .string($0) }),
-                    "majority_losses": .array(r.majorityLosses.map { .map(["queue": .string($0.queue), "seconds": .double($0.seconds)]) }),
-                    "lost_messages": .map(r.lostMessages.mapValues { .int(Int64($0)) }),
-                ])]
-            },
-        ]
+            }
+        }
+        out["invariants"] = { [unowned self] _ in
+            guard let r = invariants() else { return [.nil] }
+            return [.map([
+                "converged": .bool(r.converged),
+                "safe": .bool(r.safe),
+                "problems": .array(r.convergenceProblems.map { .string($0) }),
+                "majority_losses": .array(r.majorityLosses.map { .map(["queue": .string($0.queue), "seconds": .double($0.seconds)]) }),
+                "lost_messages": .map(r.lostMessages.mapValues { .int(Int64($0)) }),
+            ])]
+        }
+        return out
     }
 
     // MARK: Conversions

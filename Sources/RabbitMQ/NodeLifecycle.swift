@@ -1,0 +1,126 @@
+import Cluster
+import Foundation
+
+/// Starting and stopping nodes and their app, draining, resetting, joining and forgetting.
+extension RabbitMQBackend {
+    // MARK: Node lifecycle
+
+    func runShell(_ command: String, node: String, timeout: Double) -> ProcessResult {
+        let r = ProcessRunner.run("/bin/sh", ["-c", command], environment: cliEnvironment(for: node), timeout: timeout,
+                                  interrupted: interruptRequested)
+        record(CommandRecord(kind: .shell, argv: ["/bin/sh", "-c", command], exitCode: r.exitCode, duration: r.duration,
+                             output: r.combined, timedOut: r.timedOut))
+        return r
+    }
+
+    /// The last lines of the node's log (inventory `log`), redacted, for error messages.
+    public func lastLogLines(_ node: String, count: Int = 15) -> String {
+        guard let path = entry(node).log, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(count)
+        return redactor.redact("last lines of \(path):\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
+    }
+
+    public func start(_ node: String) throws {
+        let n = try resolve(node)
+        drainedHere.remove(n)
+        try ensureIdentity(allowUnreachable: true)
+        // A VM already registered with epmd is up or booting: starting it again would launch a
+        // second one for the same node. Wait for it instead.
+        let r = epmdRegistered(n) == true ? ProcessResult.skipped : runShell(entry(n).start, node: n, timeout: startCommandTimeout)
+        if r.interrupted { throw Self.interrupted("the start command of \(n) was stopped before it finished", node: n) }
+        if r.exitCode != 0 {
+            var m = r.timedOut ? "the start command of \(n) did not finish within \(Int(startCommandTimeout)) s and was stopped: `\(entry(n).start)`"
+                : "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
+            if !r.combined.isEmpty { m += "\n" + r.combined }
+            let log = lastLogLines(n)
+            if !log.isEmpty { m += "\n" + log }
+            throw ClusterError(r.timedOut ? .timeout : .unavailable, redactor.redact(m), node: n)
+        }
+        // Up once epmd lists the VM (polled: a TCP round trip each); without epmd, once it answers ping.
+        let deadline = now() + startTimeout
+        while now() < deadline {
+            if try epmdRegistered(n) ?? ping(n) { return }
+            try pause(0.2, waitingFor: "\(n) to come up")
+        }
+        var m = "\(n) did not answer ping within \(Int(startTimeout)) s after its start command"
+        let log = lastLogLines(n)
+        if !log.isEmpty { m += "\n" + log }
+        throw ClusterError(.timeout, m, node: n)
+    }
+
+    public func stop(_ node: String) throws {
+        let n = try resolve(node)
+        drainedHere.remove(n)
+        try ensureIdentity()
+        let r = runShell(entry(n).stop, node: n, timeout: stopTimeout)
+        if r.interrupted { throw Self.interrupted("the stop command of \(n) was stopped before it finished", node: n) }
+        if r.exitCode != 0 {
+            let what = r.timedOut ? "did not finish within \(Int(stopTimeout)) s and was stopped" : "failed (exit \(r.exitCode))"
+            throw ClusterError(r.timedOut ? .timeout : .unavailable,
+                               redactor.redact("the stop command of \(n) \(what): `\(entry(n).stop)`\n\(r.combined)"), node: n)
+        }
+        let deadline = now() + stopTimeout
+        while now() < deadline {
+            if !(try ping(n)) { return }
+            try pause(0.2, waitingFor: "\(n) to go down")
+        }
+        throw ClusterError(.timeout, "\(n) still answers ping \(Int(stopTimeout)) s after its stop command", node: n)
+    }
+
+    func change(_ tool: String, _ node: String, _ args: [String]) throws {
+        let n = try resolve(node)
+        try ensureIdentity()
+        drainedHere.remove(n)
+        try cliChecked(tool, node: n, args)
+        if args == ["drain"] { drainedHere.insert(n) }
+    }
+
+    public func startApp(_ node: String) throws { try change("rabbitmqctl", node, ["start_app"]) }
+    public func stopApp(_ node: String) throws { try change("rabbitmqctl", node, ["stop_app"]) }
+    public func reset(_ node: String) throws { try change("rabbitmqctl", node, ["reset"]) }
+    public func forceReset(_ node: String) throws { try change("rabbitmqctl", node, ["force_reset"]) }
+    public func forceBoot(_ node: String) throws { try change("rabbitmqctl", node, ["force_boot"]) }
+    public func drain(_ node: String) throws { try change("rabbitmq-upgrade", node, ["drain"]) }
+    public func revive(_ node: String) throws { try change("rabbitmq-upgrade", node, ["revive"]) }
+
+    public func awaitRunning(_ node: String, timeout: Double) throws {
+        let n = try resolve(node)
+        let deadline = now() + timeout
+        while true {
+            // await_startup fails at once while the VM is not up yet: wait for epmd to list it
+            // (or, without epmd, for ping to answer).
+            while !(try epmdRegistered(n) ?? ping(n)) {
+                if now() >= deadline {
+                    throw ClusterError(.timeout, "timed out: \(n) did not answer ping within \(Int(timeout)) s", node: n)
+                }
+                try pause(0.2, waitingFor: "\(n) to come up")
+            }
+            let remaining = max(1, Int((deadline - now()).rounded(.up)))
+            let r = cli("rabbitmqctl", node: n, ["await_startup", "--timeout", String(remaining)], timeout: Double(remaining) + 15)
+            if r.exitCode == 0 { return }
+            // A VM that registered a moment ago may not take the call yet: try again while time is left.
+            if r.duration < 5, Self.isUnreachable(r.combined), !Self.isCookieMismatch(r.combined), now() + 0.5 < deadline {
+                try pause(0.5, waitingFor: "\(n) to take await_startup")
+                continue
+            }
+            throw cliError("rabbitmqctl", node: n, args: ["await_startup"], r)
+        }
+    }
+
+    // MARK: Membership
+
+    public func join(_ node: String, seed: String) throws {
+        let n = try resolve(node)
+        let s = try resolve(seed)
+        try ensureIdentity()
+        try cliChecked("rabbitmqctl", node: n, ["join_cluster", s])
+    }
+
+    public func forget(_ target: String, from executor: String, offline: Bool) throws {
+        let t = try resolve(target)
+        let e = try resolve(executor)
+        try ensureIdentity(allowUnreachable: offline)
+        try cliChecked("rabbitmqctl", node: e, ["forget_cluster_node"] + (offline ? ["--offline"] : []) + [t])
+    }
+
+}

@@ -1,0 +1,270 @@
+import Cluster
+import Foundation
+
+/// Reads: cluster status, nodes, queues, ping, the quorum check, health checks.
+extension RabbitMQBackend {
+    // MARK: Reads
+
+    struct RawStatus {
+        var clusterName: String
+        var members: [String]
+        var running: [String]
+        var partitions: [String: [String]]
+        var alarms: [String: [String]]
+        var maintenance: [String]
+        var versions: [String: NodeVersions]
+        var listeners: [String: [(protocol: String, port: Int)]]
+        var viaHTTP: Bool
+    }
+
+    func rawStatusHTTP() throws -> RawStatus? {
+        for n in orderedNodes {
+            guard let base = n.management else { continue }
+            do {
+                let overview = try http.get(BrokerAnswer.Overview.self, base: base, path: "/api/overview")
+                let nodes = try http.get([BrokerAnswer.Node].self, base: base, path: "/api/nodes")
+                var s = RawStatus(clusterName: overview.cluster_name ?? "", members: [], running: [],
+                                  partitions: [:], alarms: [:], maintenance: [], versions: [:], listeners: [:], viaHTTP: true)
+                for node in nodes {
+                    s.members.append(node.name)
+                    if node.running == true { s.running.append(node.name) }
+                    if let p = node.partitions, !p.isEmpty { s.partitions[node.name] = p }
+                    var a: [String] = []
+                    if node.mem_alarm == true { a.append("memory") }
+                    if node.disk_free_alarm == true { a.append("disk") }
+                    if !a.isEmpty { s.alarms[node.name] = a }
+                }
+                if let v = overview.rabbitmq_version, let e = overview.erlang_version, let answering = overview.node {
+                    s.versions[answering] = NodeVersions(rabbitmq: v, erlang: e)
+                }
+                for l in overview.listeners ?? [] {
+                    if let node = l.node { s.listeners[node, default: []].append((l.protocol, l.port)) }
+                }
+                s.maintenance = maintenanceProbe(running: s.running, listeners: s.listeners)
+                noteMembers(s.members, readFrom: n.name)
+                return s
+            } catch ManagementClient.Failure.timedOut {
+                return nil
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// The management API does not report maintenance. A drained node suspends its client
+    /// listeners, so a running node whose AMQP port accepts connections is not under maintenance;
+    /// for any other (or when its port cannot be reached from here) the CLI is asked.
+    func maintenanceProbe(running: [String], listeners: [String: [(protocol: String, port: Int)]]) -> [String] {
+        var result: [String] = []
+        for n in running where nodeNames.contains(n) {
+            let host = String(n.split(separator: "@").last ?? "localhost")
+            let amqp = (listeners[n] ?? []).filter { $0.protocol == "amqp" || $0.protocol == "amqp/ssl" }.map(\.port)
+            if !amqp.isEmpty, amqp.contains(where: { tcpReachable(host: host, port: $0, timeout: 0.3) }) {
+                drainedHere.remove(n) // its listeners are back: revived by someone else
+                continue
+            }
+            if drainedHere.contains(n) {
+                result.append(n)
+                continue
+            }
+            let r = cli("rabbitmq-diagnostics", node: n, ["status"], json: true, timeout: 30)
+            if r.exitCode == 0, (try? decode(BrokerAnswer.DiagnosticsStatus.self, r))?.is_under_maintenance == true {
+                result.append(n)
+            }
+        }
+        return result.sorted()
+    }
+
+    func rawStatusCLI() throws -> RawStatus {
+        let (answering, r) = try cliOnAnyNode("rabbitmqctl", ["cluster_status"])
+        let o = try decode(BrokerAnswer.ClusterStatus.self, r)
+        var s = RawStatus(clusterName: o.cluster_name ?? "", members: (o.disk_nodes ?? []) + (o.ram_nodes ?? []),
+                          running: o.running_nodes ?? [], partitions: [:], alarms: [:], maintenance: [],
+                          versions: [:], listeners: [:], viaHTTP: false)
+        noteMembers(s.members, readFrom: answering)
+        for (node, list) in o.partitions?.value ?? [:] where !list.isEmpty { s.partitions[node] = list }
+        for a in o.alarms ?? [] { s.alarms[a.node ?? "?", default: []].append(a.resource ?? "alarm") }
+        for (node, text) in o.maintenance_status ?? [:] where !stripANSI(text).contains("not under maintenance") {
+            s.maintenance.append(node)
+        }
+        s.maintenance.sort()
+        for (node, v) in o.versions ?? [:] { s.versions[node] = NodeVersions(rabbitmq: v.rabbitmq_version, erlang: v.erlang_version) }
+        for (node, ls) in o.listeners ?? [:] {
+            for l in ls { s.listeners[node, default: []].append((l.protocol, l.port)) }
+        }
+        return s
+    }
+
+    /// Cluster status; `preferCLI` skips the management API.
+    func rawStatus(preferCLI: Bool = false) throws -> RawStatus {
+        if !preferCLI, let s = try rawStatusHTTP() { return s }
+        return try rawStatusCLI()
+    }
+
+    /// State of a node that is not among the running members (one `check_running`, plus
+    /// `is_booting` when the VM answers but the app does not run).
+    func probeState(_ node: String) -> NodeState {
+        // epmd answers in a millisecond: a node it does not list has no VM (no CLI call needed).
+        if !vmMayRun(node) { return .stopped }
+        let r = cli("rabbitmq-diagnostics", node: node, ["check_running"], timeout: 30)
+        if r.exitCode == 0 { return .running }
+        if Self.isCookieMismatch(r.combined) { return .unreachable }
+        if Self.isUnreachable(r.combined) || r.timedOut { return .stopped }
+        let b = cli("rabbitmq-diagnostics", node: node, ["is_booting", "-q"], timeout: 30)
+        return b.stdout.contains("true") ? .booting : .appStopped
+    }
+
+    func buildStatus(_ s: RawStatus) -> ClusterStatus {
+        var infos: [NodeInfo] = []
+        for n in inventory.nodes {
+            let name = n.name
+            var state: NodeState
+            if s.running.contains(name) {
+                state = .running
+            } else if !s.members.contains(name), s.viaHTTP, let base = n.management,
+                      (try? http.get(BrokerAnswer.Overview.self, base: base, path: "/api/overview")) != nil {
+                state = .running // a standalone node (spare) whose management API answers
+            } else {
+                state = probeState(name)
+            }
+            infos.append(NodeInfo(name: name, state: state, underMaintenance: s.maintenance.contains(name),
+                                  members: s.members.contains(name) ? s.members : [name],
+                                  alarms: s.alarms[name] ?? [], partitions: s.partitions[name] ?? [],
+                                  versions: s.versions[name]))
+        }
+        return ClusterStatus(clusterName: s.clusterName, members: s.members, running: s.running, partitions: s.partitions,
+                             alarms: s.alarms, maintenance: s.maintenance, nodes: infos)
+    }
+
+    public func status() throws -> ClusterStatus { try buildStatus(rawStatus()) }
+
+    /// `status()` through the CLI only (`cluster_status`), skipping the management API.
+    public func statusViaCLI() throws -> ClusterStatus { try buildStatus(rawStatus(preferCLI: true)) }
+
+    public func nodes() throws -> [NodeInfo] {
+        try status().nodesCounting((try? queues(type: nil)) ?? [])
+    }
+
+    public func queues(type: QueueType?) throws -> [QueueInfo] {
+        let all = try queuesHTTP() ?? queuesViaCLI()
+        return type.map { t in all.filter { $0.type == t } } ?? all
+    }
+
+    func queuesHTTP() throws -> [QueueInfo]? {
+        for n in orderedNodes {
+            guard let base = n.management else { continue }
+            do {
+                let list = try http.get([BrokerAnswer.Queue].self, base: base,
+                                        path: "/api/queues?columns=name,vhost,type,durable,leader,members,online,node,messages,state")
+                return list.map(queueInfo)
+            } catch ManagementClient.Failure.timedOut {
+                return nil
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    func queueInfo(_ q: BrokerAnswer.Queue) -> QueueInfo {
+        let type = QueueType(rawValue: q.type ?? "classic") ?? .classic
+        let vhost = q.vhost ?? "/"
+        if type == .classic {
+            let home = q.node.flatMap { $0.isEmpty ? nil : $0 }
+            return QueueInfo(name: q.name, vhost: vhost, type: type, durable: q.durable ?? true,
+                             leader: home, members: home.map { [$0] } ?? [], online: q.state == "down" ? [] : home.map { [$0] } ?? [],
+                             messages: q.messages ?? 0, available: q.state != "down" && q.state != "stopped")
+        }
+        let members = q.members?.nodes ?? []
+        let online = q.online?.nodes ?? []
+        let leader = (q.leader ?? q.node).flatMap { $0.isEmpty ? nil : $0 }
+        return QueueInfo(name: q.name, vhost: vhost, type: type, durable: q.durable ?? true,
+                         leader: leader, members: members, online: online, messages: q.messages ?? 0,
+                         available: !members.isEmpty && online.count > members.count / 2)
+    }
+
+    /// `list_queues` through the CLI, every virtual host.
+    public func queuesViaCLI() throws -> [QueueInfo] {
+        let (node, vr) = try cliOnAnyNode("rabbitmqctl", ["list_vhosts", "name"])
+        let vhosts = try decode([BrokerAnswer.VHost].self, vr).map(\.name)
+        var result: [QueueInfo] = []
+        for vhost in vhosts {
+            let r = try cliChecked("rabbitmqctl", node: node, ["list_queues", "-p", vhost, "name", "type", "durable", "leader",
+                                                               "members", "online", "messages", "state"], json: true)
+            var rows = try decode([BrokerAnswer.Queue].self, r)
+            if rows.contains(where: { $0.type == "classic" }) {
+                // The JSON formatter hides a classic queue's home node inside an opaque pid.
+                let t = try cliChecked("rabbitmqctl", node: node, ["list_queues", "-p", vhost, "-s", "name", "pid"])
+                var homes: [String: String] = [:]
+                for line in t.stdout.split(separator: "\n") {
+                    let cols = line.split(separator: "\t").map(String.init)
+                    guard cols.count == 2, cols[1].hasPrefix("<") else { continue }
+                    let parts = cols[1].dropFirst().dropLast().split(separator: ".")
+                    if parts.count > 3 { homes[cols[0]] = parts.dropLast(3).joined(separator: ".") }
+                }
+                for i in rows.indices where rows[i].type == "classic" { rows[i].node = homes[rows[i].name] }
+            }
+            for i in rows.indices { rows[i].vhost = vhost }
+            result += rows.map(queueInfo)
+        }
+        return result
+    }
+
+    /// Whether the node's runtime answers. The cheap answers first: a node epmd does not list has
+    /// no VM, and a node whose management API answers is up; only otherwise
+    /// `rabbitmq-diagnostics ping` (a VM starting or with its app stopped).
+    public func ping(_ node: String) throws -> Bool {
+        let n = try resolve(node)
+        if !vmMayRun(n) { return false }
+        if managementAnswers(n) { return true }
+        return cli("rabbitmq-diagnostics", node: n, ["ping"], timeout: 30).exitCode == 0
+    }
+
+    public func quorumCritical(_ node: String) throws -> [String] {
+        let n = try resolve(node)
+        if let base = entry(n).management {
+            do {
+                let r = try http.request("GET", base: base, path: "/api/health/checks/node-is-quorum-critical")
+                if r.status == 200 { return [] }
+                if r.status == 503, let o = r.decode(BrokerAnswer.QuorumCheck.self) {
+                    return (o.queues ?? []).map(\.name)
+                }
+            } catch {}
+        }
+        let r = cli("rabbitmq-queues", node: n, ["check_if_node_is_quorum_critical"], json: true)
+        if r.exitCode == 0 { return [] }
+        if r.exitCode == 69, let o = try? decode(BrokerAnswer.QuorumCheck.self, r), o.result == "error" {
+            return (o.queues ?? []).map(\.name)
+        }
+        throw cliError("rabbitmq-queues", node: n, args: ["check_if_node_is_quorum_critical"], r)
+    }
+
+    public func health(_ node: String) throws -> [HealthCheck] {
+        let n = try resolve(node)
+        let host = String(n.split(separator: "@").last ?? "localhost")
+        if let base = entry(n).management, let overview = try? http.get(BrokerAnswer.Overview.self, base: base, path: "/api/overview"),
+           overview.node == n {
+            var checks = [HealthCheck(name: "running", ok: true, detail: "management API answers")]
+            for (name, path) in [("local_alarms", "local-alarms"), ("virtual_hosts", "virtual-hosts")] {
+                if let r = try? http.request("GET", base: base, path: "/api/health/checks/\(path)") {
+                    checks.append(HealthCheck(name: name, ok: r.status == 200, detail: r.status == 200 ? "" : r.text))
+                }
+            }
+            let ports = (overview.listeners ?? []).filter { $0.node == n }.map(\.port)
+            let closed = ports.filter { !tcpReachable(host: host, port: $0, timeout: 1) }
+            checks.append(HealthCheck(name: "port_connectivity", ok: closed.isEmpty,
+                                      detail: closed.isEmpty ? "ports \(ports.map(String.init).joined(separator: ",")) accept connections"
+                                                             : "ports not accepting connections: \(closed.map(String.init).joined(separator: ","))"))
+            if checks.count == 4 { return checks }
+        }
+        var checks: [HealthCheck] = []
+        for (name, cmd) in [("running", "check_running"), ("local_alarms", "check_local_alarms"),
+                            ("port_connectivity", "check_port_connectivity"), ("virtual_hosts", "check_virtual_hosts")] {
+            let r = cli("rabbitmq-diagnostics", node: n, [cmd], timeout: 30)
+            checks.append(HealthCheck(name: name, ok: r.exitCode == 0, detail: redactor.redact(cleanCLIMessage(r.combined))))
+        }
+        return checks
+    }
+
+}
