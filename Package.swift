@@ -45,14 +45,15 @@ let package = Package(
                           dependencies: ["Simulator", "RabbitMQ", "Runbook", "Sessions", "Lua", "Cluster", "WarrenCLI"],
                           path: "bench/Sources/warren-bench"),
 
-        // Tests
+        // Tests (WarrenTestSupport: a pseudo-terminal that drives the built binary)
+        .target(name: "WarrenTestSupport", path: "Tests/Support"),
         .testTarget(name: "LuaTests", dependencies: ["Lua"]),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Cluster"]),
-        .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "warren"]),
+        .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "warren", "WarrenTestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Sessions", "Simulator", "Cluster", "Lua"]),
         .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["warren"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["warren", "WarrenTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -18,9 +18,8 @@ step("check the cluster is healthy", function()
 end)
 
 step{ id = "join", title = "join " .. node.name .. " through " .. seed.name, run = function()
-  gate.cluster_healthy{ timeout = timeout }
   common.join(node, seed, timeout, "Reset " .. node.name .. " and join it to the cluster through " .. seed.name ..
-    "? Everything stored on " .. node.name .. " is erased.")
+    "? Everything stored on " .. node.name .. " is erased.", function() gate.cluster_healthy{ timeout = timeout } end)
 end }
 
 step("check " .. node.name .. " is a member on every node", function()

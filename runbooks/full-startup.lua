@@ -12,6 +12,13 @@ local timeout = common.seconds("timeout")
 local order = memory.get("shutdown_order")
 local first_name = param("first") or (order and order[#order])
 if not first_name then
+  -- Nothing recorded and the cluster already runs: there is nothing to start (this is also what a
+  -- resume finds after the last step cleared the record and warren stopped before finishing it).
+  local ok, status = pcall(cluster.status)
+  if ok and status.healthy then
+    step("check the cluster is healthy", function() gate.cluster_healthy{ timeout = timeout } end)
+    return
+  end
   error("the shutdown order of this cluster is unknown (no full-shutdown was recorded by warren): pass --param first=NODE, the node that was stopped last")
 end
 local first = cluster.node(first_name)

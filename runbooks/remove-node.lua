@@ -14,7 +14,7 @@ local via = param("via") and cluster.node(param("via")) or common.other_running(
 
 step("check the cluster is healthy and " .. node.name .. " can leave", function()
   gate.cluster_healthy{ timeout = timeout }
-  if node:ping() and node:state() == "running" then gate.quorum_safe(node) end
+  if node:ping() and node:state() == "running" then gate.quorum_safe(node, { timeout = timeout }) end
 end)
 
 step("stop the app on " .. node.name, function()

@@ -26,10 +26,9 @@ step("check the cluster is healthy", function()
 end)
 
 step{ id = "join-new", title = "join " .. new.name, run = function()
-  healthy()
   local seed = common.other_running(old)
   common.join(new, seed, timeout, "Reset " .. new.name .. " and join it to the cluster through " .. seed.name ..
-    "? Everything stored on " .. new.name .. " is erased.")
+    "? Everything stored on " .. new.name .. " is erased.", healthy)
   healthy()
 end }
 
@@ -45,7 +44,7 @@ step("stop the app on " .. old.name, function()
   -- Already stopped (by this step before an interruption, by the operator, or a failed node).
   if old:state() ~= "running" then return end
   healthy()
-  gate.quorum_safe(old)
+  gate.quorum_safe(old, { timeout = timeout })
   confirm("Stop RabbitMQ on " .. old.name .. " to retire it? Its clients reconnect elsewhere.")
   old:stop_app()
 end)

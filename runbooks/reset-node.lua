@@ -20,7 +20,7 @@ end)
 
 step("reset " .. node.name, function()
   if not previously(force and "force_reset" or "reset", node) then
-    if node:state() == "running" then gate.quorum_safe(node) end
+    if node:state() == "running" then gate.quorum_safe(node, { timeout = timeout }) end
     confirm("Reset " .. node.name .. "? All its data (queues, users, messages) is erased and it leaves the cluster.")
     if node:state() == "running" then node:stop_app() end
     if force then node:force_reset() else node:reset() end

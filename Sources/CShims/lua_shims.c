@@ -107,6 +107,12 @@ void warren_request_interrupt(void) {
 }
 
 void warren_set_interrupt_target(lua_State *L) {
+    lua_State *previous = interrupt_target;
+    // A request the previous call never acted on (it ended before its hook ran) waits for the next.
+    if (previous && previous != L) {
+        warren_limits *lim = warren_limits_of(previous);
+        if (lim->interrupt && lim->kill == WARREN_KILL_NONE) interrupt_unclaimed = 1;
+    }
     interrupt_target = L;
     if (L && interrupt_unclaimed) {
         interrupt_unclaimed = 0;
@@ -204,6 +210,13 @@ int warren_load(lua_State *L, const char *source, size_t length, const char *chu
 }
 
 static int traceback_handler(lua_State *L) {
+    warren_limits *lim = warren_limits_of(L);
+    if (lim->kill != WARREN_KILL_NONE) {
+        // Stopped by the runtime: no metamethod of the error value runs here (it would run with
+        // hooks off, out of reach of the budget and Ctrl-C).
+        lua_pushstring(L, kill_message(lim->kill));
+        return 1;
+    }
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -293,6 +306,48 @@ static int safe_load(lua_State *L) {
     return lua_gettop(L) - nargs;
 }
 
+// xpcall(f, handler, ...) whose handler does not run when the runtime stopped the chunk (budget,
+// memory, Ctrl-C): that error is raised from the count hook, where hooks are off, so a handler
+// that loops would be out of reach of the budget and of Ctrl-C. For the chunk's own errors the
+// handler runs as usual, with hooks on.
+static int guarded_message_handler(lua_State *L) {
+    if (warren_limits_of(L)->kill != WARREN_KILL_NONE) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int guarded_xpcall(lua_State *L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_message_handler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));  // the original xpcall
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+// setmetatable without finalizers: __gc runs during garbage collection with hooks off, where
+// neither the budget nor Ctrl-C can stop it.
+static int setmetatable_without_gc(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int has_gc = lua_rawget(L, 2) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (has_gc)
+            return luaL_error(L, "setmetatable: finalizers (__gc) are not available in warren: they run where "
+                                 "neither the instruction budget nor Ctrl-C can stop them");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));  // the original setmetatable
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+extern void warren_open_patterns(lua_State *L);
+
 int warren_open_sandbox(lua_State *L) {
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
     lua_pop(L, 1);
@@ -334,11 +389,19 @@ int warren_open_sandbox(lua_State *L) {
     lua_getfield(L, -1, "load");
     lua_pushcclosure(L, safe_load, 1);
     lua_setfield(L, -2, "load");
+    lua_getfield(L, -1, "xpcall");
+    lua_pushcclosure(L, guarded_xpcall, 1);
+    lua_setfield(L, -2, "xpcall");
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, setmetatable_without_gc, 1);
+    lua_setfield(L, -2, "setmetatable");
     // string.dump refused
     lua_getfield(L, -1, "string");
     lua_pushcfunction(L, refused_dump);
     lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
+    // string patterns under the budget and Ctrl-C (lua_patterns.c)
+    warren_open_patterns(L);
     // globals: refused names explain themselves
     lua_newtable(L);
     lua_pushcfunction(L, refused_global);

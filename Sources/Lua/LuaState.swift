@@ -242,8 +242,14 @@ public final class LuaState {
     /// Calls a Lua function in protected mode. At the top level (not from inside a host function)
     /// the instruction budget starts afresh and Ctrl-C is routed to this state.
     public func call(_ fn: LuaFunction, _ args: [LuaValue]) throws -> [LuaValue] {
+        try call(fn, args, routesInterrupts: true)
+    }
+
+    /// `routesInterrupts: false` for the runtime's own set-up code (it must not claim a Ctrl-C
+    /// meant for the chunk that follows).
+    func call(_ fn: LuaFunction, _ args: [LuaValue], routesInterrupts: Bool) throws -> [LuaValue] {
         guard let L else { throw LuaError.runtime(message: "the Lua state is closed", traceback: "", underlying: nil) }
-        let topLevel = depth == 0
+        let topLevel = depth == 0 && routesInterrupts
         if topLevel {
             warren_reset_limits(L)
             warren_set_interrupt_target(L)
@@ -260,7 +266,9 @@ public final class LuaState {
         }
         guard pushed else { throw LuaError.runtime(message: "too many arguments", traceback: "", underlying: nil) }
         let status = warren_pcall(L, Int32(args.count), LUA_MULTRET)
-        if status == LUA_OK {
+        // A chunk that caught the runtime's stop (an xpcall handler ran it out) and returned
+        // before the next instruction still stopped.
+        if status == LUA_OK && !(topLevel && limits.pointee.kill != WARREN_KILL_NONE) {
             let results: [LuaValue] = allowingAllocation {
                 let top = lua_gettop(L)
                 return top > base ? (base + 1...top).map { value(at: $0) } : []
@@ -269,7 +277,7 @@ public final class LuaState {
             if topLevel { warren_set_interrupt_target(nil) }
             return results
         }
-        let message = allowingAllocation { rawString(at: -1) } ?? "error"
+        let message = status == LUA_OK ? "" : allowingAllocation { rawString(at: -1) } ?? "error"
         lua_settop(L, base)
         let kill = limits.pointee.kill
         if topLevel {

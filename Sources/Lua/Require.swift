@@ -21,7 +21,7 @@ extension LuaState {
             throw LuaArgumentError("require '\(name)': no Lua module '\(relative).lua' in the runbook path (\(searched)); only Lua source modules can be required")
         }
         register("require", finder)
-        _ = try? execute("""
+        _ = try? call(load("""
             local find, load, loaded = require, load, {}
             require = function(name)
               if loaded[name] ~= nil then return loaded[name] end
@@ -33,7 +33,7 @@ extension LuaState {
               loaded[name] = result
               return result
             end
-            """, chunkName: "require")
+            """, chunkName: "require"), [], routesInterrupts: false)
     }
 
     static let moduleName = try! Regex("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*")

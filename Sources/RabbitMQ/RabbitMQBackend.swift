@@ -163,6 +163,6 @@ public final class RabbitMQBackend: Backend {
     }
 
     static func interrupted(_ what: String, node: String?) -> ClusterError {
-        ClusterError(.interrupted, "interrupted (Ctrl-C): \(what)", node: node)
+        ClusterError(.interrupted, "interrupted (Ctrl-C or a signal to stop): \(what)", node: node)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WarrenTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

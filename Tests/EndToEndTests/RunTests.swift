@@ -1,4 +1,5 @@
 import Foundation
+import WarrenTestSupport
 import Testing
 
 /// `warren run` and `warren resume` through the built binary.

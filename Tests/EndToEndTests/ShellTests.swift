@@ -1,4 +1,5 @@
 import Foundation
+import WarrenTestSupport
 import Testing
 
 /// The shell through a pseudo-terminal driving the built binary.

@@ -40,7 +40,7 @@ end
 --- an interruption: what this step already did is not done again.
 function common.restart(node, timeout, question)
   if not previously("stop", node) and node:ping() then
-    gate.quorum_safe(node)
+    gate.quorum_safe(node, { timeout = timeout })
     confirm(question)
     if not node:info().maintenance then node:drain() end
     node:stop()
@@ -52,11 +52,20 @@ end
 
 --- Joins `node` to the cluster through `seed` (stop_app, reset, join_cluster, start_app).
 --- A stopped node is started first; a booting one is let finish before its app is stopped.
-function common.join(node, seed, timeout, question)
+--- `check` (a gate) runs first, unless this step already joined the node before an
+--- interruption: then only starting its app is left (the gate would see the joined node down).
+function common.join(node, seed, timeout, question, check)
   if common.running_member(node) and common.contains(seed:info().members, node.name) then
     say(node.name .. " is already a running member")
     return
   end
+  if previously("join", node) then
+    say(node.name .. " joined before the interruption: starting its app")
+    if node:state() ~= "running" then node:start_app() end
+    node:await_running{ timeout = timeout }
+    return
+  end
+  if check then check() end
   confirm(question)
   if not node:ping() then node:start() end
   -- Always stop the app (a standalone node is not in the cluster's view, so its app may look

@@ -23,20 +23,27 @@ extension RunbookEngine {
                                               outcome: outcome, message: message)))
     }
 
-    func gateQuorumSafe(_ node: String) throws {
+    /// Passes once the node is not quorum-critical; waits up to `timeout` seconds for it (a node
+    /// restarted a moment ago has replicas that take a moment to come back online).
+    func gateQuorumSafe(_ node: String, timeout: Double) throws {
         if let abort = latch.abort { throw abort }
         primitiveGuard.closeLine()
-        let critical = try backend.quorumCritical(node)
-        if critical.isEmpty {
-            console.write("  · gate quorum_safe \(node): ok\n")
-            journalGate("gate.quorum_safe", node: node, outcome: "ok")
-            return
+        var critical: [String] = []
+        do {
+            try waitUntil(what: "\(node) to stop being quorum-critical", timeout: timeout, every: 0.5) {
+                critical = try backend.quorumCritical(node)
+                return critical.isEmpty
+            }
+        } catch let e as RunbookError where e != .interrupted {
+            let list = RunbookEngine.list(critical)
+            let waited = timeout > 0 ? " after \(RunbookEngine.duration(timeout))" : ""
+            let message = "gate quorum_safe: \(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s") (\(list))\(waited): stopping it would leave them without a majority. \(node) was not touched. Wait until their other replicas are online (check `queues`), then `warren resume`"
+            console.write("  · gate quorum_safe \(node): REFUSED\n")
+            journalGate("gate.quorum_safe", node: node, outcome: "refused", message: message)
+            throw latch.stop(.failed(message))
         }
-        let list = RunbookEngine.list(critical)
-        let message = "gate quorum_safe: \(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s") (\(list)): stopping it would leave them without a majority. \(node) was not touched. Wait until their other replicas are online (check `queues`), then `warren resume`"
-        console.write("  · gate quorum_safe \(node): REFUSED\n")
-        journalGate("gate.quorum_safe", node: node, outcome: "refused", message: message)
-        throw latch.stop(.failed(message))
+        console.write("  · gate quorum_safe \(node): ok\n")
+        journalGate("gate.quorum_safe", node: node, outcome: "ok")
     }
 
     /// What keeps the cluster from being healthy now (empty when healthy). The `except` member

@@ -89,7 +89,8 @@ extension RunbookEngine {
         }
         state.register(table: "gate", [
             "quorum_safe": { [unowned self] args in
-                try gateQuorumSafe(try bindings.node(args, 0))
+                let node = try bindings.node(args, 0)
+                try gateQuorumSafe(node, timeout: try args.optionalTable(1)["timeout"].doubleValue ?? 0)
                 return []
             },
             "cluster_healthy": { [unowned self] args in

@@ -1,4 +1,5 @@
 import Foundation
+import WarrenTestSupport
 
 /// Runs the built `warren` binary for end-to-end tests, each in its own state directory.
 struct Warren {
@@ -27,11 +28,12 @@ struct Warren {
 
     /// `warren ARGS` with stdin from `input` (not a terminal); returns exit code and output.
     @discardableResult
-    func run(_ args: [String], input: String = "", timeout: Double = 120) throws -> (code: Int32, output: String) {
+    func run(_ args: [String], input: String = "", timeout: Double = 120,
+             environment extra: [String: String] = [:]) throws -> (code: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging(extra) { $1 }
         p.currentDirectoryURL = URL(fileURLWithPath: state)
         let stdin = Pipe(), stdout = Pipe()
         p.standardInput = stdin
@@ -54,6 +56,12 @@ struct Warren {
     /// Sessions recorded so far, oldest first.
     var sessions: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: state + "/sessions")) ?? []).sorted()
+    }
+
+    /// A simulated cluster's saved state file, as JSON.
+    func simState(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
     func journal(_ session: String) -> [[String: Any]] {

@@ -16,12 +16,12 @@ import Glibc
 ///
 /// Everything is polled against deadlines; nothing sleeps for synchronisation. The process is
 /// killed (SIGKILL) and reaped when the terminal is deinitialised, if it has not exited.
-final class PseudoTerminal {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public final class PseudoTerminal {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    let pid: pid_t
+    public let pid: pid_t
     private let master: Int32
     private let slave: Int32
     private var unread: [UInt8] = []
@@ -32,7 +32,7 @@ final class PseudoTerminal {
     ///   - executable: the program's path (not searched in PATH).
     ///   - environment: overrides on top of this process's environment; TERM defaults to xterm.
     ///   - workingDirectory: the child's current directory (nil: this process's).
-    init(executable: String, arguments: [String] = [], environment: [String: String] = [:],
+    public init(executable: String, arguments: [String] = [], environment: [String: String] = [:],
          workingDirectory: String? = nil, columns: UInt16 = 80, rows: UInt16 = 24) throws {
         guard access(executable, X_OK) == 0 else {
             throw Failure(description: "\(executable) is not an executable file")
@@ -114,13 +114,13 @@ final class PseudoTerminal {
     }
 
     /// Everything the program has written so far (escape sequences included).
-    var transcript: String {
+    public var transcript: String {
         drain()
         return String(decoding: everything, as: UTF8.self)
     }
 
     /// Types `text`; use "\r" for Enter, as a terminal does.
-    func send(_ text: String) {
+    public func send(_ text: String) {
         let bytes = Array(text.utf8)
         var offset = 0
         let deadline = Date().addingTimeInterval(5)
@@ -137,7 +137,7 @@ final class PseudoTerminal {
     }
 
     /// Types Ctrl-<letter>, e.g. "c" for the interrupt character, "d" for end of input.
-    func sendControl(_ letter: Character) {
+    public func sendControl(_ letter: Character) {
         guard let ascii = letter.uppercased().first?.asciiValue else { return }
         send(String(UnicodeScalar(ascii & 0x1F)))
     }
@@ -147,7 +147,7 @@ final class PseudoTerminal {
     /// - Throws: `Failure` with everything seen since the last match, after `timeout` seconds or
     ///   as soon as the program has exited without printing it.
     @discardableResult
-    func expect(_ text: String, timeout: Double = 30) throws -> String {
+    public func expect(_ text: String, timeout: Double = 30) throws -> String {
         let needle = Array(text.utf8)
         return try waitFor(text.debugDescription, timeout: timeout) { unread in
             guard unread.count >= needle.count else { return nil }
@@ -161,7 +161,7 @@ final class PseudoTerminal {
 
     /// Like `expect(_:)`, for a regular expression (NSRegularExpression syntax).
     @discardableResult
-    func expect(regex pattern: String, timeout: Double = 30) throws -> String {
+    public func expect(regex pattern: String, timeout: Double = 30) throws -> String {
         let regex = try NSRegularExpression(pattern: pattern)
         return try waitFor("/\(pattern)/", timeout: timeout) { unread in
             let text = String(decoding: unread, as: UTF8.self)
@@ -175,7 +175,7 @@ final class PseudoTerminal {
     /// (as a shell reports it). Output keeps being read meanwhile, so the program never blocks on
     /// a full terminal.
     @discardableResult
-    func waitForExit(timeout: Double = 30) throws -> Int32 {
+    public func waitForExit(timeout: Double = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let code = exitCode() { drain(); return code }
@@ -188,19 +188,19 @@ final class PseudoTerminal {
     }
 
     /// Sends `signal` to the process.
-    func kill(_ signal: Int32 = SIGTERM) {
+    public func kill(_ signal: Int32 = SIGTERM) {
         guard status == nil else { return }
         _ = Glibc.kill(pid, signal)
     }
 
     /// Changes the window size; the program gets SIGWINCH.
-    func resize(columns: UInt16, rows: UInt16) {
+    public func resize(columns: UInt16, rows: UInt16) {
         var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)
     }
 
     /// The path of the built `warren` (`.build/debug/warren` under the package root).
-    static func warrenExecutable(file: StaticString = #filePath) throws -> String {
+    public static func warrenExecutable(file: StaticString = #filePath) throws -> String {
         let path = "\(file)"
         guard let tests = path.range(of: "/Tests/", options: .backwards) else {
             throw Failure(description: "cannot find the package root above \(path)")
