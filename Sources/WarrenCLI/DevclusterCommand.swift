@@ -24,11 +24,6 @@ struct DevclusterCommand: ParsableCommand {
         var path: String { dir ?? DevCluster.defaultDirectory() }
     }
 
-    static func fail(_ error: Error) -> ExitCode {
-        FileHandle.standardError.write(Data("warren devcluster: \(error)\n".utf8))
-        return ExitCode(1)
-    }
-
     struct Up: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start N clustered nodes and write DIR/inventory.yaml.")
         @Option(name: .long, help: "Cluster members to start (1-9).") var nodes: Int = 3
@@ -56,15 +51,11 @@ struct DevclusterCommand: ParsableCommand {
         func run() throws {
             let start = Date()
             let verbose = self.verbose
-            do {
-                let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort, prefix: prefix, log: { print($0) },
-                                          onCommand: { r in
-                    if verbose { print(String(format: "  [%d %.2fs] %@", r.exitCode, r.duration, r.argv.joined(separator: " "))) }
-                }, form: { backend, members in try Up.formWithRunbook(backend, members: members, dir: dir.path) })
-                print(String(format: "up in %.1f s: %@", Date().timeIntervalSince(start), m.inventoryPath))
-            } catch {
-                throw DevclusterCommand.fail(error)
-            }
+            let m = try DevCluster.up(nodes: nodes, spares: spares, dir: dir.path, basePort: basePort, prefix: prefix, log: { print($0) },
+                                      onCommand: { r in
+                if verbose { print(String(format: "  [%d %.2fs] %@", r.exitCode, r.duration, r.argv.joined(separator: " "))) }
+            }, form: { backend, members in try Up.formWithRunbook(backend, members: members, dir: dir.path) })
+            print(String(format: "up in %.1f s: %@", Date().timeIntervalSince(start), m.inventoryPath))
         }
     }
 
@@ -72,12 +63,8 @@ struct DevclusterCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop every node and remove the directory.")
         @OptionGroup var dir: DirOption
         func run() throws {
-            do {
-                try DevCluster.down(dir: dir.path) { print($0) }
-                print("removed \(dir.path)")
-            } catch {
-                throw DevclusterCommand.fail(error)
-            }
+            try DevCluster.down(dir: dir.path) { print($0) }
+            print("removed \(dir.path)")
         }
     }
 
@@ -85,11 +72,7 @@ struct DevclusterCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the nodes and their state.")
         @OptionGroup var dir: DirOption
         func run() throws {
-            do {
-                for line in try DevCluster.status(dir: dir.path) { print(line) }
-            } catch {
-                throw DevclusterCommand.fail(error)
-            }
+            for line in try DevCluster.status(dir: dir.path) { print(line) }
         }
     }
 }

@@ -24,16 +24,9 @@ struct DrillCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        let files: [String]
-        do {
-            files = try DrillRunner.files(paths)
-        } catch {
-            print("warren: \(error)")
-            throw ExitCode(2)
-        }
+        let files = try DrillRunner.files(paths)
         if files.isEmpty {
-            print("warren: no drill files (*.lua) in \(paths.joined(separator: " "))")
-            throw ExitCode(2)
+            throw RunbookError.usage("no drill files (*.lua) in \(paths.joined(separator: " "))")
         }
         let runner = DrillRunner(library: RunbookLibrary.standard())
         var outcomes: [DrillOutcome] = []
@@ -52,8 +45,7 @@ struct DrillCommand: ParsableCommand {
             do {
                 try Data(DrillJUnit.render(outcomes).utf8).write(to: URL(fileURLWithPath: junit))
             } catch {
-                print("warren: cannot write \(junit): \(error)")
-                throw ExitCode(2)
+                throw RunbookError.usage("cannot write the JUnit report \(junit): \(error.localizedDescription)")
             }
         }
         if outcomes.contains(where: { $0.inputError != nil }) { throw ExitCode(2) }

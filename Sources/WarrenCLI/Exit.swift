@@ -28,18 +28,14 @@ enum Exit {
         case let e as SessionsError: return (e.description, usage)
         case let e as InventoryError: return (e.description, usage)
         case let e as DrillInputError: return (e.description, usage)
+        case let e as DevCluster.Failure: return (e.description, failed)
+        case let e as FileWriteError: return (e.description, failed)
         case let e as ClusterError:
             return (e.message, e.code == .interrupted ? interrupted : failed)
         default: return ("\(error)", usage)
         }
     }
 
-    /// Writes `warren: message` to standard error and returns the exit to throw.
-    static func fail(_ error: Error) -> ExitCode {
-        let (message, code) = status(for: error)
-        Output.error("warren: \(message)\n")
-        return ExitCode(code)
-    }
 }
 
 /// Writes to standard output and error without ever ending the process: a closed pipe

@@ -21,44 +21,30 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         guard speed.isFinite, speed >= 0 else {
-            replayError("--speed must be a number of 0 or more (got \(speed)).")
-            throw ExitCode(2)
+            throw ValidationError("--speed must be a number of 0 or more (got \(speed)).")
         }
         guard maxIdle.isFinite, maxIdle >= 0 else {
-            replayError("--max-idle must be a number of seconds, 0 or more (got \(maxIdle)).")
-            throw ExitCode(2)
+            throw ValidationError("--max-idle must be a number of seconds, 0 or more (got \(maxIdle)).")
         }
         let store = SessionStore()
-        let cast: Cast
-        let path: String
-        do {
-            let id = try store.resolve(session)
-            path = store.castPath(id)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw SessionsError.missingFile(path: path, what: "recording")
-            }
-            cast = try CastReader.read(path)
-        } catch {
-            replayError(String(describing: error))
-            throw ExitCode(2)
+        let id = try store.resolve(session)
+        let path = store.castPath(id)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SessionsError.missingFile(path: path, what: "recording")
         }
+        let cast = try CastReader.read(path)
         let terminal = Replayer.isTerminal(STDOUT_FILENO)
         var last = ""
         Replayer.play(cast, speed: speed, maxIdle: maxIdle, toTerminal: terminal, write: { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+            Output.write(text)
             last = text
         })
         if terminal, let end = last.utf8.last, end != UInt8(ascii: "\n") {
-            FileHandle.standardOutput.write(Data("\r\n".utf8))
+            Output.write("\r\n")
         }
         if cast.truncated {
-            replayError("note: \(path):\(cast.tornLine ?? 0): the recording ends with a torn line "
-                + "(the session stopped while writing it); played up to there.")
+            Output.error("warren: note: \(path):\(cast.tornLine ?? 0): the recording ends with a torn line "
+                + "(the session stopped while writing it); played up to there.\n")
         }
     }
-}
-
-/// Prints `warren: message` on standard error.
-private func replayError(_ message: String) {
-    FileHandle.standardError.write(Data("warren: \(message)\n".utf8))
 }

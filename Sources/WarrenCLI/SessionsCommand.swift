@@ -49,23 +49,13 @@ struct SessionsCommand: ParsableCommand {
 
         func run() throws {
             let store = SessionStore()
-            do {
-                let id = try store.resolve(session)
-                let report = try store.report(id)
-                if report.renderedFromJournal {
-                    sessionsCommandError("note: \(store.reportPath(id)) is missing or older than the journal; "
-                        + "this report is rendered from the journal, without the final cluster state.")
-                }
-                print(report.text, terminator: report.text.utf8.last == UInt8(ascii: "\n") ? "" : "\n")
-            } catch {
-                sessionsCommandError(String(describing: error))
-                throw ExitCode(2)
+            let id = try store.resolve(session)
+            let report = try store.report(id)
+            if report.renderedFromJournal {
+                Output.error("warren: note: \(store.reportPath(id)) is missing or older than the journal; "
+                    + "this report is rendered from the journal, without the final cluster state.\n")
             }
+            Output.write(report.text + (report.text.utf8.last == UInt8(ascii: "\n") ? "" : "\n"))
         }
     }
-}
-
-/// Prints `warren: message` on standard error.
-private func sessionsCommandError(_ message: String) {
-    FileHandle.standardError.write(Data("warren: \(message)\n".utf8))
 }

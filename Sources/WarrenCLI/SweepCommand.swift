@@ -50,27 +50,16 @@ struct SweepCommand: ParsableCommand {
         config.spares = spares
         config.setup = setup
         if allowMajorityLoss { config.majorityLossAllowed = true }
-        let report: SweepReport
-        do {
-            config.params = try parseParams(params)
-            if config.setup == nil && (runbook == "full-startup" || runbook.hasSuffix("/full-startup.lua")) {
-                config.setup = "full-shutdown"
-                print("note: full-startup starts a cluster left by full-shutdown: running full-shutdown first (--setup)")
-            }
-            var sweeper = Sweeper(library: RunbookLibrary.standard(), config: config)
-            let tty = isatty(1) == 1
-            if tty { sweeper.progress = { FileHandle.standardError.write(Data($0.utf8)) } }
-            report = try sweeper.run()
-            if tty { FileHandle.standardError.write(Data("\n".utf8)) }
-        } catch let e as ValidationError {
-            throw e
-        } catch let e as RunbookError {
-            print("warren: \(e.description)")
-            throw ExitCode(e.exitCode == 1 ? 1 : 2)
-        } catch {
-            print("warren: \(error)")
-            throw ExitCode(2)
+        config.params = try parseParams(params)
+        if config.setup == nil && (runbook == "full-startup" || runbook.hasSuffix("/full-startup.lua")) {
+            config.setup = "full-shutdown"
+            print("note: full-startup starts a cluster left by full-shutdown: running full-shutdown first (--setup)")
         }
+        var sweeper = Sweeper(library: RunbookLibrary.standard(), config: config)
+        let tty = isatty(1) == 1
+        if tty { sweeper.progress = { Output.error($0) } }
+        let report = try sweeper.run()
+        if tty { Output.error("\n") }
         print(report.render(), terminator: "")
         if report.violated { throw ExitCode(1) }
     }

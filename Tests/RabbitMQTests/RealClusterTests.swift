@@ -307,13 +307,16 @@ struct RealClusterTests {
         let st = try b.status()
         let statusTime = b.now() - t0
         #expect(Set(st.running) == all)
-        #expect(statusTime < 6, "status() took \(statusTime) s")
+        // The silent API never answers: without its 2 s time box this would wait for good. The
+        // bound leaves room for the CLI calls that answer instead on a loaded machine.
+        #expect(statusTime < 20, "status() took \(statusTime) s")
         // One abandoned request, then the CLI; the other nodes' URLs are not tried in turn.
         #expect(records.filter { $0.kind == .http && $0.timedOut }.count == 1)
         #expect(records.contains { $0.kind == .cli && $0.argv.contains("cluster_status") && $0.exitCode == 0 })
         let t1 = b.now()
         let qs = try b.queues(type: .quorum)
-        #expect(b.now() - t1 < 8)
+        #expect(b.now() - t1 < 20)
+        #expect(records.filter { $0.kind == .http && $0.timedOut }.count == 2, "one abandoned request per read")
         #expect(Set(qs.map(\.name)) == Set(DevClusterFixture.quorumQueues))
         #expect(try b.quorumCritical(n1) == [])
     }
