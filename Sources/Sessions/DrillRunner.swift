@@ -257,7 +257,8 @@ public struct DrillRunner {
 
         // Expectations.
         let completed = result.error == nil && !result.crashed
-        let stoppedAt = completed ? nil : sessions.stoppedAt(session)
+        let entries = sessions.journal(session)
+        let stoppedAt = completed ? nil : SimulatedSessions.stoppedAt(entries)
         let errorText = result.error?.description ?? ""
         let how = completed ? "it completed" : "it stopped\(stoppedAt.map { " at step '\($0)'" } ?? ""): \(errorText)"
         if case .usage? = result.error {
@@ -276,12 +277,11 @@ public struct DrillRunner {
             failures.append(completed ? "expected an error mentioning '\(want)', but the run completed"
                                       : "expected the error to mention '\(want)', got: \(errorText)")
         }
-        let entries = sessions.journal(session)
         if let want = spec.expect.resumable {
             let resumable = !entries.isEmpty && SessionSummary(entries: entries).resumable
             if resumable != want { failures.append(want ? "expected the session to be resumable, it is not" : "expected the session to be finished, it is resumable") }
         }
-        let twice = sessions.stepsDoneTwice(session)
+        let twice = SimulatedSessions.stepsDoneTwice(entries)
         if !twice.isEmpty { failures.append("step(s) done more than once: \(twice.joined(separator: ", "))") }
         let final = sessions.simulator
         let inv = final.invariants()

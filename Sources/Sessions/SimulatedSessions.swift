@@ -15,8 +15,10 @@ final class SimulatedSessions {
     /// The cluster as the last session left it (the world: faults are injected into it).
     private(set) var target: SimulatedTarget
 
+    /// - Parameter records: whether sessions get their recording and report (drills keep them;
+    ///   sweeps, which run hundreds of sessions, do not).
     init(root: String, simulator: Simulator, library: RunbookLibrary, terminal: ScriptedTerminal,
-         stateFile: String = "cluster.sim") throws {
+         stateFile: String = "cluster.sim", records: Bool = true) throws {
         self.root = root
         self.terminal = terminal
         paths = StatePaths(root: root)
@@ -28,6 +30,7 @@ final class SimulatedSessions {
         runner = SessionRunner(paths: paths, library: library, terminal: terminal) { spec, dir in
             try SimulatedTarget.restore(spec, sessionDirectory: dir)
         }
+        runner.recordsSessions = records
         runner.beforeStep = { [unowned self] step, t in
             if let t = t as? SimulatedTarget { target = t }
             try beforeStep?(step)
@@ -64,21 +67,24 @@ final class SimulatedSessions {
     }
 
     func run(_ source: RunbookSource, options: RunOptions) throws -> SessionRunner.Outcome {
-        let out = try runner.run(source, on: target, options: options)
-        try reload()
-        return out
+        try continued(runner.run(source, on: target, options: options))
     }
 
     /// What `warren resume SESSION` does after warren stopped.
     func resume(_ session: String, options: RunOptions) throws -> SessionRunner.Outcome? {
         guard case .resumed(let out) = try runner.resume(session, options: options, force: false) else { return nil }
-        try reload()
-        return out
+        return try continued(out)
     }
 
-    /// The cluster as saved: what the next session (and the checks) see.
-    private func reload() throws {
-        target = SimulatedTarget(spec: target.spec, simulator: try SimulatedTarget.load(statePath))
+    /// The cluster as the session left it: a crash leaves what was saved (the next session
+    /// starts there), a run that ended leaves its target, saved.
+    private func continued(_ out: SessionRunner.Outcome) throws -> SessionRunner.Outcome {
+        if out.result.crashed {
+            target = SimulatedTarget(spec: target.spec, simulator: try SimulatedTarget.load(statePath))
+        } else if let t = out.target as? SimulatedTarget {
+            target = t
+        }
+        return out
     }
 
     func journal(_ session: String) -> [JournalEntry] {
@@ -86,15 +92,14 @@ final class SimulatedSessions {
     }
 
     /// The step a session stopped at (failed, or in progress when refused or interrupted).
-    func stoppedAt(_ session: String) -> String? {
-        let entries = journal(session)
-        return entries.isEmpty ? nil : SessionSummary(entries: entries).stoppedAt
+    static func stoppedAt(_ entries: [JournalEntry]) -> String? {
+        entries.isEmpty ? nil : SessionSummary(entries: entries).stoppedAt
     }
 
     /// Steps journaled done more than once (a resume must never redo a finished step).
-    func stepsDoneTwice(_ session: String) -> [String] {
+    static func stepsDoneTwice(_ entries: [JournalEntry]) -> [String] {
         var count: [String: Int] = [:]
-        for e in journal(session) {
+        for e in entries {
             if case .stepDone(let d) = e.event { count[d.step, default: 0] += 1 }
         }
         return count.filter { $0.value > 1 }.map(\.key).sorted()

@@ -237,7 +237,8 @@ public struct Sweeper {
                 }
                 return "yes"
             }
-            let sessions = try SimulatedSessions(root: dir, simulator: try Simulator.restore(base), library: library, terminal: terminal)
+            let sessions = try SimulatedSessions(root: dir, simulator: try Simulator.restore(base), library: library,
+                                                 terminal: terminal, records: false)
             if let memory, let key = sessions.target.memoryKey {
                 try StatePaths.ensureDirectory(sessions.paths.memory)
                 try memory.write(to: URL(fileURLWithPath: sessions.paths.memory + "/\(key).json"))
@@ -301,7 +302,8 @@ public struct Sweeper {
             let result = out.result
 
             if case .usage(let m)? = result.error { violations.append("the run could not start: \(m)") }
-            let twice = sessions.stepsDoneTwice(session)
+            let entries = sessions.journal(session)
+            let twice = SimulatedSessions.stepsDoneTwice(entries)
             if !twice.isEmpty { violations.append("step(s) done more than once: \(twice.joined(separator: ", "))") }
             let inv = sessions.simulator.invariants()
             let lost = inv.lostMessages.filter { $0.value > (baseline.lostMessages[$0.key] ?? 0) }
@@ -320,11 +322,10 @@ public struct Sweeper {
                     }
                 }
             } else {
-                let entries = sessions.journal(session)
                 if entries.isEmpty || !SessionSummary(entries: entries).resumable {
                     violations.append("stopped but the session is not resumable")
                 }
-                stopReason = "stopped at \(sessions.stoppedAt(session) ?? "?"): \(result.error?.description ?? "")"
+                stopReason = "stopped at \(SimulatedSessions.stoppedAt(entries) ?? "?"): \(result.error?.description ?? "")"
             }
             cell = !violations.isEmpty ? .viol : (completed ? .ok : .stop)
         }

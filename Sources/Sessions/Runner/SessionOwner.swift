@@ -11,10 +11,13 @@ public struct SessionOwner: Codable, Equatable, Sendable {
 
     public static let file = "owner.json"
 
-    /// Marks the directory as this process's.
+    /// Marks the directory as this process's. (Not synced: after a power loss the mark is gone
+    /// with the process, which is what it says anyway.)
     static func claim(_ dir: String) -> SessionOwner {
         let me = SessionOwner(pid: getpid(), host: ProcessInfo.processInfo.hostName, started: Date().timeIntervalSince1970)
-        if let data = try? JSONEncoder().encode(me) { try? writeAtomically(data, to: dir + "/" + file) }
+        if let data = try? JSONEncoder().encode(me) {
+            FileManager.default.createFile(atPath: dir + "/" + file, contents: data, attributes: [.posixPermissions: 0o600])
+        }
         return me
     }
 

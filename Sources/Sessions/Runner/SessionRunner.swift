@@ -19,6 +19,9 @@ public final class SessionRunner {
     public var breakLock = false
     /// `--canary`: canary traffic for the whole run, and its figures in the report.
     public var canary = false
+    /// Whether sessions get their recording (`session.cast`) and report. Sweeps, which run a
+    /// runbook hundreds of times and read only the journal and the cluster, turn them off.
+    public var recordsSessions = true
     /// Ctrl-C (or SIGTERM, SIGHUP): asked by waits outside the runbook (the canary's drain).
     public var interruptRequested: () -> Bool = { false }
     /// Runs before each step (drills and sweeps inject faults). Throwing ``SimulatedCrash``
@@ -42,6 +45,8 @@ public final class SessionRunner {
     public struct Outcome {
         public var session: String
         public var result: RunResult
+        /// The target the session ran on (on resume: the one rebuilt from the session).
+        public var target: ClusterTarget
         public var exitCode: Int32 { result.exitCode }
     }
 
@@ -186,7 +191,7 @@ public final class SessionRunner {
         defer { owner.release(dir) }
         target.attach(sessionDirectory: dir)
         let size = terminal.size
-        let recorder = try? SessionRecorder(path: dir + "/session.cast", width: size.width, height: size.height,
+        let recorder = !recordsSessions ? nil : try? SessionRecorder(path: dir + "/session.cast", width: size.width, height: size.height,
                                             title: "warren \(resume == nil ? "run" : "resume") \(source.fileName) on \(target.backend.targetDescription)",
                                             redactor: target.redactor, append: resume != nil)
         defer { recorder?.close() }
@@ -200,7 +205,7 @@ public final class SessionRunner {
         } catch {
             console.write("warren: \(error)\n")
             result.error = .usage("\(error)")
-            return Outcome(session: id, result: result)
+            return Outcome(session: id, result: result, target: target)
         }
         journal.beforeWrite = { try target.persist() }
         console.write("session \(id)\n")
@@ -238,7 +243,7 @@ public final class SessionRunner {
         engine.beforeStep = { [beforeStep] step in try beforeStep?(step, target) }
 
         result = engine.run()
-        if result.crashed { return Outcome(session: id, result: result) }
+        if result.crashed { return Outcome(session: id, result: result, target: target) }
         if let canary {
             let figures = canary.finish(timeout: target.canaryTicksAfterPrimitives ? 0 : 60, interrupted: interruptRequested)
             console.write(figures.line + "\n")
@@ -247,12 +252,14 @@ public final class SessionRunner {
         if case .usage? = result.error, resume == nil {
             // Refused before anything changed: a new session leaves nothing behind.
             try? FileManager.default.removeItem(atPath: dir)
-            return Outcome(session: id, result: result)
+            return Outcome(session: id, result: result, target: target)
         }
         try? target.persist()
-        writeReport(id: id, target: target)
-        console.write("report: \(dir)/report.md  (warren sessions show \(id))\n")
-        return Outcome(session: id, result: result)
+        if recordsSessions {
+            writeReport(id: id, target: target)
+            console.write("report: \(dir)/report.md  (warren sessions show \(id))\n")
+        }
+        return Outcome(session: id, result: result, target: target)
     }
 
     /// A primitive whose result was not journaled before warren stopped: whether it took effect,

@@ -31,7 +31,8 @@ public final class ShellSession {
         try StatePaths.ensureDirectory(directory)
         try writeAtomically(try JSONEncoder().encode(target.spec), to: directory + "/target.json")
         owner = SessionOwner.claim(directory)
-        target.attach(sessionDirectory: directory)
+        // Not attached to the directory: a shell session is never resumed, so a simulated cluster
+        // is saved only where it is kept on purpose (`--sim-state`).
         let writer = try JournalWriter(path: directory + "/journal.jsonl", redact: { [r = target.redactor] in r.redact($0) })
         writer.beforeWrite = { try target.persist() }
         journal = SessionJournal(writer: writer, clock: { target.backend.now() }, latch: latch)
