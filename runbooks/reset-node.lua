@@ -21,10 +21,21 @@ end)
 step("reset " .. node.name, function()
   if not previously(force and "force_reset" or "reset", node) then
     if node:state() == "running" then gate.quorum_safe(node, { timeout = timeout }) end
-    confirm("Reset " .. node.name .. "? All its data (queues, users, messages) is erased and it leaves the cluster.")
+    -- A graceful reset deletes the durable classic queues homed on the node, with their messages.
+    local doomed = {}
+    for _, q in ipairs(cluster.queues{ type = "classic" }) do
+      if q.leader == node.name then doomed[#doomed + 1] = q.name .. " (" .. q.messages .. " messages)" end
+    end
+    local warning = #doomed == 0 and "" or " The classic queues on it are deleted with their messages: " .. table.concat(doomed, ", ") .. "."
+    confirm("Reset " .. node.name .. "? All its data (queues, users, messages) is erased and it leaves the cluster." .. warning)
     if node:state() == "running" then node:stop_app() end
     if force then node:force_reset() else node:reset() end
   end
   if node:state() ~= "running" then node:start_app() end
   node:await_running{ timeout = timeout }
+end)
+
+step("check the cluster is healthy", function()
+  -- The others must run: a member that is down missed the reset and still lists the node.
+  gate.cluster_healthy{ timeout = timeout }
 end)

@@ -20,7 +20,14 @@ public protocol Backend: AnyObject {
     /// Whether the node's VM answers (`rabbitmq-diagnostics ping`). Never throws for a down node.
     func ping(_ node: String) throws -> Bool
     /// Names of the queues for which the node is quorum-critical; empty when it is safe to stop.
+    /// As `rabbitmq-queues check_if_node_is_quorum_critical`: a drained node is exempt, and a
+    /// replica still catching up counts as online.
     func quorumCritical(_ node: String) throws -> [String]
+    /// As `rabbitmq-upgrade await_online_quorum_plus_one -t TIMEOUT`: waits until every quorum
+    /// queue the node hosts has more than a bare majority online. A drained node's stopped
+    /// replicas count as offline, so on a drained node it times out. Throws 69 on timeout, naming
+    /// the queues.
+    func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws
     /// The node's health checks (running, local alarms, port connectivity, virtual hosts).
     func health(_ node: String) throws -> [HealthCheck]
     /// The source document's requirements, checked.
@@ -55,8 +62,11 @@ public protocol Backend: AnyObject {
     /// `rabbitmq-queues rebalance kind` (`quorum`, `stream`, `all`).
     func rebalance(_ kind: String) throws
     func declareQueue(_ spec: QueueSpec) throws
-    /// Publishes with confirms; returns how many were confirmed.
-    @discardableResult func publish(queue: String, count: Int) throws -> Int
+    /// Publishes with confirms. A message to a queue that cannot take it (a classic queue whose
+    /// node is down) is unroutable: with `mandatory` it comes back and does not count; without,
+    /// the broker confirms it and drops it (rabbitmq.md §3). Returns how many were confirmed and,
+    /// with `mandatory`, taken by the queue.
+    @discardableResult func publish(queue: String, count: Int, mandatory: Bool) throws -> Int
     /// Consumes and acknowledges up to `max` messages; returns how many.
     @discardableResult func consume(queue: String, max: Int) throws -> Int
     /// Writes the definitions (users, vhosts, queues, policies...) as JSON to `path`.

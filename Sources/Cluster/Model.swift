@@ -146,14 +146,18 @@ public struct QueueInfo: Codable, Equatable, Sendable {
     public var leader: String?
     /// Quorum queues and streams: replica nodes; classic queues: the home node.
     public var members: [String]
-    /// Members whose replica is up.
+    /// Members whose replica is up (its Ra server runs), a replica still catching up included.
     public var online: [String]
+    /// Online members whose replica is still catching up with the leader's log: they do not count
+    /// towards a majority yet. (Known on the simulator; 3.10.8's listings do not show it.)
+    public var catchingUp: [String]
     public var messages: Int
     /// Whether clients can use the queue now (a majority online, or the home node up).
     public var available: Bool
 
     public init(name: String, vhost: String = "/", type: QueueType, durable: Bool = true,
-                leader: String?, members: [String], online: [String], messages: Int, available: Bool) {
+                leader: String?, members: [String], online: [String], catchingUp: [String] = [], messages: Int,
+                available: Bool) {
         self.name = name
         self.vhost = vhost
         self.type = type
@@ -161,6 +165,7 @@ public struct QueueInfo: Codable, Equatable, Sendable {
         self.leader = leader
         self.members = members
         self.online = online
+        self.catchingUp = catchingUp
         self.messages = messages
         self.available = available
     }

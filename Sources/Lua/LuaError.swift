@@ -45,3 +45,11 @@ public struct LuaArgumentError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// A Swift error that Lua code receives as a table it can branch on (`err.code`), rather than a
+/// string; `tostring(err)` gives ``luaMessage``.
+public protocol LuaErrorValue: Error {
+    /// The fields of the error table (`message` is added from ``luaMessage``).
+    var luaFields: [String: LuaValue] { get }
+    var luaMessage: String { get }
+}

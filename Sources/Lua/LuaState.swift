@@ -84,6 +84,16 @@ public final class LuaState {
         warren_open_sandbox(L)
         limits.pointee.in_host = 0
         warren_arm_hook(L)
+        allowingAllocation {
+            // Errors Swift raises as tables (`LuaErrorValue`): `tostring(err)` gives the message.
+            luaL_newmetatable(L, LuaState.errorMetatable)
+            pushHostFunction(name: "__tostring") { args in
+                guard case .table(let t) = args[0] else { return ["error"] }
+                return [t["message"]]
+            }
+            lua_setfield(L, -2, "__tostring")
+            warren_pop(L, 1)
+        }
         register("print") { [unowned self] args in
             self.output(args.values.map { self.plainString($0) }.joined(separator: "\t") + "\n")
             return []
@@ -91,6 +101,8 @@ public final class LuaState {
     }
 
     deinit { close() }
+
+    static let errorMetatable = "warren.error"
 
     /// Closes the state; later calls fail.
     public func close() {
@@ -390,6 +402,13 @@ public final class LuaState {
             }
             for r in results { push(r, in: L) }
             return Int32(results.count)
+        } catch let error as LuaErrorValue {
+            lastHostError = (error.luaMessage, error)
+            var fields = error.luaFields
+            fields["message"] = .string(error.luaMessage)
+            push(.map(fields), in: L)
+            luaL_setmetatable(L, LuaState.errorMetatable)
+            return WARREN_HOST_ERROR
         } catch let error as LuaError {
             // A Lua error coming back from a callback: raise it unchanged.
             lua_pushstring(L, error.description)

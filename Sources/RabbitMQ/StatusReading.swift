@@ -240,6 +240,12 @@ extension RabbitMQBackend {
         throw cliError("rabbitmq-queues", node: n, args: ["check_if_node_is_quorum_critical"], r)
     }
 
+    public func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws {
+        let n = try resolve(node)
+        let seconds = String(max(1, Int(timeout.rounded(.up))))
+        try cliChecked("rabbitmq-upgrade", node: n, ["await_online_quorum_plus_one", "--timeout", seconds], timeout: timeout + 30)
+    }
+
     public func health(_ node: String) throws -> [HealthCheck] {
         let n = try resolve(node)
         let host = String(n.split(separator: "@").last ?? "localhost")

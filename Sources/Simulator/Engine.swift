@@ -33,9 +33,9 @@ extension Simulator {
 
     func randomMs(_ lo: Int, _ hi: Int) -> Int64 { Int64(s.rng.int(lo, hi)) }
 
-    func schedule(_ node: Int, after ms: Int64) {
+    func schedule(_ node: Int, after ms: Int64, queue: Int? = nil) {
         s.seq += 1
-        let e = SimEvent(at: s.nowMs + ms, seq: s.seq, node: node, gen: s.nodes[node].gen)
+        let e = SimEvent(at: s.nowMs + ms, seq: s.seq, node: node, gen: s.nodes[node].gen, queue: queue)
         var k = s.events.count
         while k > 0, s.events[k - 1].at > e.at || (s.events[k - 1].at == e.at && s.events[k - 1].seq > e.seq) {
             k -= 1
@@ -111,12 +111,13 @@ extension Simulator {
 
     // MARK: Boot
 
-    func beginBoot(_ i: Int, viaServer: Bool, resumeFast: Bool = false) {
+    /// A boot: the app starts, and waits for its peers unless it stopped last (rabbitmq.md §3:
+    /// the same wait for a node coming back from a pause or an autoheal restart).
+    func beginBoot(_ i: Int, viaServer: Bool) {
         s.nodes[i].gen += 1
         s.nodes[i].app = .booting
         s.nodes[i].paused = false
         s.nodes[i].bootViaServer = viaServer
-        s.nodes[i].resumeFast = resumeFast
         s.nodes[i].bootFailure = nil
         s.nodes[i].retriesLeft = 10
         log(i, "app booting")
@@ -124,6 +125,10 @@ extension Simulator {
     }
 
     func handle(_ e: SimEvent) {
+        if let q = e.queue {
+            finishCatchUp(q, node: e.node, gen: e.gen)
+            return
+        }
         let i = e.node
         guard i < s.nodes.count, s.nodes[i].gen == e.gen, s.nodes[i].vm, s.nodes[i].app == .booting else { return }
         bootCheck(i)
@@ -142,7 +147,7 @@ extension Simulator {
             return
         }
         let node = s.nodes[i]
-        if peers.isEmpty || !runningPeers(i).isEmpty || node.lastToStop || node.forceBoot || node.resumeFast {
+        if peers.isEmpty || !runningPeers(i).isEmpty || node.lastToStop || node.forceBoot {
             completeBoot(i)
         } else if node.retriesLeft > 0 {
             s.nodes[i].retriesLeft -= 1
@@ -160,6 +165,7 @@ extension Simulator {
         if s.nodes[i].bootViaServer {
             s.nodes[i].vm = false
             log(i, "boot failed: \(reason); vm stopped")
+            nodeDown()
         } else {
             log(i, "boot failed: \(reason)")
         }
@@ -174,11 +180,11 @@ extension Simulator {
         s.nodes[i].maintenance = false
         s.nodes[i].forceBoot = false
         s.nodes[i].lastToStop = false
-        s.nodes[i].resumeFast = false
         s.nodes[i].paused = false
         s.nodes[i].partitionedFrom = 0
         for k in s.nodes.indices { s.nodes[k].partitionedFrom &= ~bit(i) }
         log(i, "app running")
+        startCatchUp(on: i)
         refreshQueues(on: i)
         // Peers waiting for tables get them now rather than at their next retry.
         for w in s.nodes.indices where w != i && s.nodes[w].vm && s.nodes[w].app == .booting
@@ -195,6 +201,7 @@ extension Simulator {
         s.nodes[i].app = .stopped
         s.nodes[i].gen += 1
         guard wasRunning else { return }
+        for q in replicaIndex[i] { s.catchingUp[catchUpKey(q, i)] = nil }
         refreshQueues(on: i)
         for q in classicIndex[i] where !s.queues[q].deleted && !s.queues[q].durable {
             s.queues[q].deleted = true
@@ -235,41 +242,96 @@ extension Simulator {
 
     // MARK: Pause minority, waking
 
-    /// Called after every primitive and event: pause_minority pauses and resumes.
+    /// Called after every primitive and event: under pause_minority, a paused node that sees a
+    /// majority again resumes (booting as any node does).
     func afterChange() {
         guard s.partitionHandling == .pauseMinority else { return }
-        for i in s.nodes.indices where s.nodes[i].vm {
-            let view = s.nodes[i].view
-            let total = view.nonzeroBitCount
-            guard total > 1 else { continue }
-            var alive = 0
-            for j in indices(view) where s.nodes[j].vm && reach(i, j) { alive += 1 }
-            let majority = alive * 2 > total
-            if s.nodes[i].app == .running && !majority {
-                log(i, "pausing: sees \(alive) of \(total) nodes (pause_minority)")
-                let last = stoppingLast(i)
-                appDown(i)
-                s.nodes[i].paused = true
-                s.nodes[i].lastToStop = last
-            } else if s.nodes[i].paused && majority {
-                log(i, "resuming after pause")
-                beginBoot(i, viaServer: false, resumeFast: true)
-            }
+        for i in s.nodes.indices where s.nodes[i].vm && s.nodes[i].paused && seesMajority(i) {
+            log(i, "resuming after pause")
+            beginBoot(i, viaServer: false)
         }
+    }
+
+    /// A node went down, or a network cut made nodes unreachable: under pause_minority each
+    /// running node that now sees at most half of its cluster pauses. Only such an event makes a
+    /// node pause (rabbit_node_monitor reacts to node-down events): a node that boots into a
+    /// minority does not pause.
+    func nodeDown() {
+        guard s.partitionHandling == .pauseMinority else { return }
+        for i in s.nodes.indices where s.nodes[i].vm && s.nodes[i].app == .running && !seesMajority(i) {
+            let view = s.nodes[i].view
+            log(i, "pausing: sees \(alive(i)) of \(view.nonzeroBitCount) nodes (pause_minority)")
+            let last = stoppingLast(i)
+            appDown(i)
+            s.nodes[i].paused = true
+            s.nodes[i].lastToStop = last
+        }
+    }
+
+    func alive(_ i: Int) -> Int {
+        indices(s.nodes[i].view).filter { s.nodes[$0].vm && reach(i, $0) }.count
+    }
+
+    func seesMajority(_ i: Int) -> Bool {
+        let total = s.nodes[i].view.nonzeroBitCount
+        return total <= 1 || alive(i) * 2 > total
+    }
+
+    // MARK: Catching up
+
+    func catchUpKey(_ q: Int, _ node: Int) -> String { "\(q)/\(node)" }
+
+    /// How long a replica takes to catch up: grows with the queue's messages (the log to copy).
+    func catchUpMs(_ q: Int) -> Int64 { 500 + Int64(s.queues[q].messages / 10) }
+
+    /// The node's app is running again: each of its quorum queue replicas restarts (an empty
+    /// follower when the node lost its data since the replica was created) and catches up from the
+    /// queue's leader; until then it runs but does not count towards a majority (rabbitmq.md §3).
+    /// A queue without a leader has no log to catch up from: its members elect one as they come.
+    func startCatchUp(on i: Int) {
+        for q in replicaIndex[i] {
+            let queue = s.queues[q]
+            guard queue.type == .quorum, !queue.deleted, let k = queue.members.firstIndex(of: i),
+                  let leader = queue.leader, leader != i, reach(i, leader),
+                  has(s.nodes[leader].view, i), has(s.nodes[i].view, leader) else { continue }
+            if queue.epochs[k] != s.nodes[i].epoch {
+                s.queues[q].epochs[k] = s.nodes[i].epoch  // an empty follower
+            }
+            let ms = catchUpMs(q)
+            s.catchingUp[catchUpKey(q, i)] = s.nowMs + ms
+            schedule(i, after: ms, queue: q)
+        }
+    }
+
+    func finishCatchUp(_ q: Int, node i: Int, gen: Int) {
+        guard s.nodes[i].gen == gen, let due = s.catchingUp[catchUpKey(q, i)], due <= s.nowMs else { return }
+        s.catchingUp[catchUpKey(q, i)] = nil
+        log(i, "replica of \(s.queues[q].name) caught up")
+        refresh(q)
+        afterChange()
     }
 
     // MARK: Queues
 
+    /// The replica runs (its Ra server is up): what `list_queues online` and the quorum-critical
+    /// check count, a replica still catching up included.
     func replicaOnline(_ q: SimQueue, _ k: Int) -> Bool {
         let m = q.members[k]
         let n = s.nodes[m]
         return n.vm && n.app == .running && !n.maintenance && n.epoch == q.epochs[k]
     }
 
-    /// Members whose replica is online and reachable from candidate c (c's own count included).
+    /// The replica runs and has the log: it counts towards a majority and can lead.
+    func replicaCaughtUp(_ q: SimQueue, _ k: Int) -> Bool {
+        replicaOnline(q, k) && (s.catchingUp.isEmpty || queueIndexOf(q).map { s.catchingUp[catchUpKey($0, q.members[k])] == nil } ?? true)
+    }
+
+    func queueIndexOf(_ q: SimQueue) -> Int? { queueByName[q.name] }
+
+    /// Members whose replica has the log and is reachable from candidate c (c's own count included).
     func supporters(_ q: SimQueue, _ c: Int) -> Int {
         var count = 0
-        for k in q.members.indices where replicaOnline(q, k) && reach(c, q.members[k]) { count += 1 }
+        for k in q.members.indices where replicaCaughtUp(q, k) && reach(c, q.members[k]) { count += 1 }
         return count
     }
 
@@ -289,11 +351,11 @@ extension Simulator {
         let need = queue.members.count / 2 + 1
         var leader: Int?
         if let l = queue.leader, l != excluding, let k = queue.members.firstIndex(of: l),
-           replicaOnline(queue, k), supporters(queue, l) >= need {
+           replicaCaughtUp(queue, k), supporters(queue, l) >= need {
             leader = l
         } else {
             var best: Int?
-            for k in queue.members.indices where replicaOnline(queue, k) {
+            for k in queue.members.indices where replicaCaughtUp(queue, k) {
                 let m = queue.members[k]
                 if m == excluding || supporters(queue, m) < need { continue }
                 if let b = best, leaderCount[b] <= leaderCount[m] { continue }

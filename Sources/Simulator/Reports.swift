@@ -46,26 +46,45 @@ extension Simulator {
             let online = q.type == .classic
                 ? q.members.filter(appRunning)
                 : q.members.indices.filter { replicaOnline(q, $0) }.map { q.members[$0] }
+            let catching = q.type == .classic || s.catchingUp.isEmpty ? []
+                : q.members.indices.filter { replicaOnline(q, $0) && !replicaCaughtUp(q, $0) }.map { q.members[$0] }
             out.append(QueueInfo(name: q.name, type: q.type, durable: q.durable,
                                  leader: (q.type == .classic ? q.members.first : q.leader).map(name),
-                                 members: q.members.map(name), online: online.map(name),
+                                 members: q.members.map(name), online: online.map(name), catchingUp: catching.map(name),
                                  messages: q.messages, available: available(q)))
         }
         return out
+    }
+
+    public func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws {
+        let i = try index(node)
+        try requireApp(i)
+        var short: [String] = []
+        let deadline = s.nowMs + Int64((timeout.isFinite ? max(0, min(timeout, 1e9)) : 1e9) * 1000)
+        advance(to: deadline) { [unowned self] in
+            short = minimumQuorum(on: i)
+            return short.isEmpty
+        }
+        if !short.isEmpty {
+            throw ClusterError(.unavailable, "Error: timed out waiting for quorum queues to have an above-minimum online quorum (no quorum + 1 online replicas came online): \(short.joined(separator: ", "))", node: name(i))
+        }
+    }
+
+    /// Quorum queues with a replica on node i and no more than a bare majority of replicas online.
+    func minimumQuorum(on i: Int) -> [String] {
+        replicaIndex[i].compactMap { q in
+            let queue = s.queues[q]
+            guard queue.type == .quorum, !queue.deleted else { return nil }
+            let online = queue.members.indices.filter { replicaOnline(queue, $0) }.count
+            return online <= queue.members.count / 2 + 1 ? queue.name : nil
+        }
     }
 
     public func quorumCritical(_ node: String) throws -> [String] {
         let i = try index(node)
         try requireApp(i)
         if s.nodes[i].maintenance { return [] }
-        var critical: [String] = []
-        for q in replicaIndex[i] {
-            let queue = s.queues[q]
-            guard queue.type == .quorum, !queue.deleted else { continue }
-            let online = queue.members.indices.filter { replicaOnline(queue, $0) }.count
-            if online <= queue.members.count / 2 + 1 { critical.append(queue.name) }
-        }
-        return critical
+        return minimumQuorum(on: i)
     }
 
     public func health(_ node: String) throws -> [HealthCheck] {

@@ -18,7 +18,7 @@ public final class SimulatedCanaryTransport: CanaryTransport {
     }
 
     public func publish(_ ids: [Int], queue: String) -> [Int] {
-        let n = (try? backend.publish(queue: queue, count: ids.count)) ?? 0
+        let n = (try? backend.publish(queue: queue, count: ids.count, mandatory: true)) ?? 0
         queued += ids.prefix(n)
         return Array(ids.prefix(n))
     }

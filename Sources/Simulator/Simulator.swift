@@ -134,6 +134,7 @@ public final class Simulator: Backend, FaultInjecting {
         s.nodes[i].paused = false
         s.nodes[i].lastToStop = last
         log(i, last ? "stopped (last running node)" : "stopped")
+        nodeDown()
         afterChange()
     }
 
@@ -159,6 +160,7 @@ public final class Simulator: Backend, FaultInjecting {
         s.nodes[i].paused = false
         s.nodes[i].lastToStop = last
         log(i, "app stopped")
+        nodeDown()
         afterChange()
     }
 
@@ -198,21 +200,43 @@ public final class Simulator: Backend, FaultInjecting {
         afterChange()
     }
 
-    /// A graceful leave: an online peer removes the node from the cluster.
+    /// A graceful leave (reset, and join_cluster, which leaves the old cluster first): an online
+    /// peer removes the node from the cluster, and the durable classic queues homed on the node
+    /// are deleted from it with their messages (`forget_all_durable`, rabbitmq.md §3; observed on
+    /// 3.10.8). Its quorum queue memberships stay listed on the peers.
     func leaveCluster(_ i: Int) throws {
         let peers = indices(s.nodes[i].view).filter { $0 != i }
-        guard !peers.isEmpty else { return }
+        guard !peers.isEmpty else {
+            // A standalone node: its queues go with its wiped data.
+            for q in classicIndex[i] where !s.queues[q].deleted && s.queues[q].durable { deleteQueue(q) }
+            return
+        }
         let online = runningPeers(i)
         guard !online.isEmpty else {
-            throw ClusterError(.software, "You cannot leave a cluster if no online nodes are present.", node: name(i))
+            throw ClusterError(.unavailable, "You cannot leave a cluster if no online nodes are present.", node: name(i))
         }
         for j in s.nodes.indices where j != i && appRunning(j) && reach(online[0], j) {
             s.nodes[j].view &= ~bit(i)
         }
+        for q in classicIndex[i] where !s.queues[q].deleted && s.queues[q].durable {
+            deleteQueue(q)
+            log(i, "durable classic queue \(s.queues[q].name) deleted with the node's data")
+        }
     }
 
+    /// Removes a queue from the cluster; its messages are gone.
+    func deleteQueue(_ q: Int) {
+        s.queues[q].deleted = true
+        s.queues[q].lost += s.queues[q].messages
+        s.queues[q].messages = 0
+        queueByName[s.queues[q].name] = nil
+    }
+
+    /// `force_boot` applies to the next boot of a stopped node; with the app running the CLI refuses
+    /// (exit 64, rabbitmq.md §3).
     public func forceBoot(_ node: String) throws {
         let i = try index(node)
+        if appRunning(i) { throw ClusterError.appMustBeStopped(name(i)) }
         s.nodes[i].forceBoot = true
         log(i, "force_boot set for next boot")
     }
@@ -254,7 +278,7 @@ public final class Simulator: Backend, FaultInjecting {
             throw ClusterError(.unavailable, "unable to connect to node \(name(j)) from \(name(i)): nodedown (check the Erlang cookie, hostname resolution and the network)", node: name(i))
         }
         if s.nodes[i].versionKey != s.nodes[j].versionKey {
-            throw ClusterError(.software, "Error: incompatible versions: \(name(i)) runs RabbitMQ \(s.nodes[i].rabbitmq) on Erlang \(s.nodes[i].erlang), \(name(j)) runs RabbitMQ \(s.nodes[j].rabbitmq) on Erlang \(s.nodes[j].erlang)", node: name(i))
+            throw ClusterError(.unavailable, "Error: incompatible Erlang versions: \(name(i)) runs Erlang \(s.nodes[i].erlang), \(name(j)) runs Erlang \(s.nodes[j].erlang)", node: name(i))
         }
         guard appRunning(j) else {
             throw ClusterError(.unavailable, "Error: mnesia_not_running: the 'rabbit' app is not running on \(name(j))", node: name(i))
@@ -264,7 +288,7 @@ public final class Simulator: Backend, FaultInjecting {
                 log(i, "join \(short(j)): already a member")
                 return
             }
-            throw ClusterError(.software, "Error: inconsistent_cluster: Node \(name(j)) thinks it's clustered with node \(name(i)), but \(name(i)) disagrees; run forget_cluster_node \(name(i)) on \(name(j)) first", node: name(i))
+            throw ClusterError(.unavailable, "Error: inconsistent_cluster: Node \(name(j)) thinks it's clustered with node \(name(i)), but \(name(i)) disagrees; run forget_cluster_node \(name(i)) on \(name(j)) first", node: name(i))
         }
         try leaveCluster(i)
         spend(1000, 2000)
@@ -281,14 +305,14 @@ public final class Simulator: Backend, FaultInjecting {
     public func forget(_ target: String, from executor: String, offline: Bool) throws {
         let t = try index(target), e = try index(executor)
         if t == e {
-            throw ClusterError(.software, "Error: cannot forget node \(name(t)) from itself; run forget_cluster_node on another member", node: name(e))
+            throw ClusterError(.unavailable, "Error: cannot forget node \(name(t)) from itself; run forget_cluster_node on another member", node: name(e))
         }
         if offline {
             guard !s.nodes[e].vm else {
                 throw ClusterError(.usage, "forget_cluster_node --offline requires node \(name(e)) to be stopped", node: name(e))
             }
             guard has(s.nodes[e].view, t) else {
-                throw ClusterError(.software, "Error: The node selected is not in the cluster.", node: name(e))
+                throw ClusterError(.unavailable, "Error: The node selected is not in the cluster.", node: name(e))
             }
             s.nodes[e].view &= ~bit(t)
             s.nodes[e].forceBoot = true
@@ -297,22 +321,17 @@ public final class Simulator: Backend, FaultInjecting {
         }
         try requireApp(e)
         guard has(s.nodes[e].view, t) else {
-            throw ClusterError(.software, "Error: The node selected is not in the cluster.", node: name(e))
+            throw ClusterError(.unavailable, "Error: The node selected is not in the cluster.", node: name(e))
         }
         if s.nodes[t].vm && s.nodes[t].app != .stopped {
-            throw ClusterError(.software, "RabbitMQ on node \(name(t)) must be stopped with 'rabbitmqctl -n \(name(t)) stop_app' before it can be removed", node: name(e))
+            throw ClusterError(.unavailable, "RabbitMQ on node \(name(t)) must be stopped with 'rabbitmqctl -n \(name(t)) stop_app' before it can be removed", node: name(e))
         }
         spend(500, 1500)
         for k in s.nodes.indices where k != t && has(s.nodes[k].view, t) && (k == e || (appRunning(k) && reach(e, k))) {
             s.nodes[k].view &= ~bit(t)
         }
         let shrunk = shrinkQueues(t)
-        for q in classicIndex[t] where !s.queues[q].deleted && s.queues[q].durable {
-            s.queues[q].deleted = true
-            s.queues[q].lost += s.queues[q].messages
-            s.queues[q].messages = 0
-            queueByName[s.queues[q].name] = nil
-        }
+        for q in classicIndex[t] where !s.queues[q].deleted && s.queues[q].durable { deleteQueue(q) }
         log(e, "forgot \(short(t)); \(shrunk.count) quorum queue(s) shrunk")
         afterChange()
     }
@@ -322,8 +341,11 @@ public final class Simulator: Backend, FaultInjecting {
     @discardableResult public func grow(_ node: String, strategy: GrowStrategy) throws -> [String] {
         let i = try index(node)
         let p = try requireAnyRunning()
+        // Onto a node whose app is stopped, or that is not a member, the CLI exits 0 and grows
+        // nothing (per-queue failures are rows of its output): rabbitmq.md §3, observed on 3.10.8.
         guard appRunning(i), has(s.nodes[p].view, i) else {
-            throw ClusterError(.unavailable, "node \(name(i)) is not a running member of the cluster", node: name(i))
+            log(i, "grow \(strategy.rawValue): not a running member, nothing grown")
+            return []
         }
         spend(500, 1500)
         var grown: [String] = []
@@ -375,12 +397,14 @@ public final class Simulator: Backend, FaultInjecting {
     }
 
     public func rebalance(_ kind: String) throws {
+        // `rebalance` takes all, classic (mirrored queues' masters: none here) and quorum; streams
+        // are refused with 69 (rabbitmq.md §3, observed on 3.10.8).
         let types: [QueueType]
         switch kind {
-        case "quorum": types = [.quorum]
-        case "stream": types = [.stream]
-        case "all": types = [.quorum, .stream]
-        default: throw ClusterError(.usage, "rebalance: unknown queue type '\(kind)' (use quorum, stream or all)")
+        case "quorum", "all": types = [.quorum]
+        case "classic": types = []
+        case "stream": throw ClusterError(.unavailable, "Error: type stream is not supported")
+        default: throw ClusterError(.usage, "rebalance: unknown queue type '\(kind)' (use all, classic or quorum)")
         }
         _ = try requireAnyRunning()
         spend(1000, 3000)
@@ -488,9 +512,23 @@ public final class Simulator: Backend, FaultInjecting {
         }
     }
 
-    @discardableResult public func publish(queue: String, count: Int) throws -> Int {
+    @discardableResult public func publish(queue: String, count: Int, mandatory: Bool = false) throws -> Int {
         let q = try queueIndex(queue)
         let queueState = s.queues[q]
+        let n = min(max(0, count), 1_000_000_000)
+        if queueState.type == .classic && !available(queueState) {
+            // Unroutable: with mandatory each message comes back; without, the broker confirms it
+            // and drops it, a loss the client never sees (rabbitmq.md §3, observed on 3.10.8).
+            if mandatory {
+                log(nil, "published \(n) to \(queue): returned (unroutable, its node is down)")
+                return 0
+            }
+            s.queues[q].published += n
+            s.queues[q].confirmed += n
+            s.queues[q].lost += n
+            log(nil, "published \(n) to \(queue): confirmed and dropped (unroutable, its node is down)")
+            return n
+        }
         guard available(queueState) else {
             throw ClusterError(.unavailable, "queue '\(queue)' is unavailable: \(unavailableReason(queueState))")
         }
@@ -498,7 +536,6 @@ public final class Simulator: Backend, FaultInjecting {
         if let alarmed = members.first(where: { s.nodes[$0].vm && !s.nodes[$0].alarms.isEmpty }) {
             throw ClusterError.timeout(nil, "publishing to '\(queue)': connection blocked by a \(s.nodes[alarmed].alarms.joined(separator: "+")) alarm on \(name(alarmed))")
         }
-        let n = min(max(0, count), 1_000_000_000)
         advance(to: s.nowMs + Int64(min(n, 5000)))
         s.queues[q].messages += n
         s.queues[q].published += n
@@ -550,11 +587,15 @@ public final class Simulator: Backend, FaultInjecting {
     public func kill(_ node: String) throws {
         let i = try index(node)
         guard s.nodes[i].vm else { return }
+        // Mnesia decides who stopped last: a node killed while none of its peers ran still boots
+        // first (rabbitmq.md §3).
+        let last = appRunning(i) ? stoppingLast(i) : s.nodes[i].lastToStop
         appDown(i)
         s.nodes[i].vm = false
         s.nodes[i].paused = false
-        s.nodes[i].lastToStop = false
+        s.nodes[i].lastToStop = last
         log(i, "killed")
+        nodeDown()
         afterChange()
     }
 
@@ -587,12 +628,15 @@ public final class Simulator: Backend, FaultInjecting {
         }
         log(nil, "partition [\(a.sorted().map(short).joined(separator: ","))] | [\(b.sorted().map(short).joined(separator: ","))]")
         refreshAll()
+        nodeDown()
         afterChange()
     }
 
+    /// Removes every partition. Under autoheal the side with the most client connections wins,
+    /// then the one with the most nodes, then the greatest list of node names (rabbit_autoheal's
+    /// `make_decision` at v3.10.8); the other sides restart their app, and boot as any node does.
     public func heal() throws {
         if s.partitionHandling == .autoheal {
-            // The side with the most running nodes wins; the others restart.
             var seen: UInt64 = 0
             var sides: [[Int]] = []
             for i in s.nodes.indices where appRunning(i) && !has(seen, i) {
@@ -600,12 +644,17 @@ public final class Simulator: Backend, FaultInjecting {
                 for k in side { seen |= bit(k) }
                 sides.append(side)
             }
-            if sides.count > 1, let winner = sides.indices.max(by: { sides[$0].count < sides[$1].count || (sides[$0].count == sides[$1].count && $0 > $1) }) {
+            func value(_ side: [Int]) -> (Int, Int) { (side.reduce(0) { $0 + s.nodes[$1].connections }, side.count) }
+            if sides.count > 1, let winner = sides.indices.max(by: { a, b in
+                let va = value(sides[a]), vb = value(sides[b])
+                if va != vb { return va < vb }
+                return sides[a].map(name).lexicographicallyPrecedes(sides[b].map(name))
+            }) {
                 for (k, side) in sides.enumerated() where k != winner {
                     for i in side {
                         log(i, "autoheal: restarting")
                         appDown(i)
-                        beginBoot(i, viaServer: false, resumeFast: true)
+                        beginBoot(i, viaServer: false)
                     }
                 }
             }
@@ -614,6 +663,13 @@ public final class Simulator: Backend, FaultInjecting {
         log(nil, "partitions healed")
         refreshAll()
         afterChange()
+    }
+
+    /// Sets the AMQP client connections on a node (autoheal keeps the side with the most).
+    public func setClientConnections(_ node: String, _ count: Int) throws {
+        let i = try index(node)
+        s.nodes[i].connections = max(0, count)
+        log(i, "\(s.nodes[i].connections) client connection(s)")
     }
 
     public func loseDisk(_ node: String) throws {
@@ -625,6 +681,7 @@ public final class Simulator: Backend, FaultInjecting {
         }
         wipe(i)
         log(i, "fault: disk lost, node stopped")
+        nodeDown()
         afterChange()
     }
 
@@ -645,6 +702,7 @@ public final class Simulator: Backend, FaultInjecting {
         s.nextCookie += 1
         log(i, "fault: erlang cookie changed")
         refreshAll()
+        nodeDown()
         afterChange()
     }
 
@@ -666,13 +724,13 @@ public final class Simulator: Backend, FaultInjecting {
         afterChange()
     }
 
-    /// Sets the versions a node runs; a different RabbitMQ minor or Erlang major cannot join or
-    /// talk to its peers.
+    /// Sets the versions a node runs. Nodes of different RabbitMQ minors cluster (since 3.7: what
+    /// decides is the feature flags), nodes of different Erlang majors do not (rabbitmq.md §3).
     public func setVersions(_ node: String, rabbitmq: String, erlang: String) throws {
         let i = try index(node)
         s.nodes[i].rabbitmq = rabbitmq
         s.nodes[i].erlang = erlang
-        s.nodes[i].versionKey = SimNode.versionKey(rabbitmq: rabbitmq, erlang: erlang)
+        s.nodes[i].versionKey = SimNode.versionKey(erlang: erlang)
         log(i, "versions: RabbitMQ \(rabbitmq), Erlang \(erlang)")
         refreshAll()
         afterChange()

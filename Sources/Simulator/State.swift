@@ -58,25 +58,60 @@ struct SimNode: Codable {
     /// The boot was started by launching the server (a failed boot stops the VM) rather than
     /// by `start_app` (the VM stays up).
     var bootViaServer = true
-    /// Skip the wait for peers (resuming after a pause or an autoheal restart).
-    var resumeFast = false
     var bootFailure: String?
     /// Nodes this node cannot reach (network partition).
     var cut: UInt64 = 0
     /// Nodes this node recorded a partition with (what `cluster_status` lists).
     var partitionedFrom: UInt64 = 0
     var spare = false
+    /// AMQP client connections on the node (autoheal keeps the side with the most).
+    var connections = 0
 
     init(view: UInt64) { self.view = view }
 
-    /// RabbitMQ major.minor and Erlang major: nodes with different keys cannot cluster.
-    /// Stored, not computed: reachability checks read it in hot loops.
-    var versionKey = "3.10/25"
+    /// The Erlang major: nodes of different RabbitMQ minors cluster (what decides is their
+    /// feature flags and Erlang), nodes of different Erlang majors do not. Stored, not computed:
+    /// reachability checks read it in hot loops.
+    var versionKey = "25"
 
-    static func versionKey(rabbitmq: String, erlang: String) -> String {
-        let r = rabbitmq.split(separator: ".").prefix(2).joined(separator: ".")
-        let e = erlang.split(separator: ".").first.map(String.init) ?? erlang
-        return r + "/" + e
+    static func versionKey(erlang: String) -> String {
+        erlang.split(separator: ".").first.map(String.init) ?? erlang
+    }
+}
+
+extension SimNode {
+    enum CodingKeys: String, CodingKey {
+        case vm, app, paused, view, maintenance, alarms, cookie, resolvable, rabbitmq, erlang, lastToStop, forceBoot,
+             failNextBoot, slowBootMs, epoch, gen, retriesLeft, bootViaServer, bootFailure, cut, partitionedFrom, spare,
+             connections
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vm = try c.decode(Bool.self, forKey: .vm)
+        app = try c.decode(AppState.self, forKey: .app)
+        paused = try c.decode(Bool.self, forKey: .paused)
+        view = try c.decode(UInt64.self, forKey: .view)
+        maintenance = try c.decode(Bool.self, forKey: .maintenance)
+        alarms = try c.decode([String].self, forKey: .alarms)
+        cookie = try c.decode(Int.self, forKey: .cookie)
+        resolvable = try c.decode(Bool.self, forKey: .resolvable)
+        rabbitmq = try c.decode(String.self, forKey: .rabbitmq)
+        erlang = try c.decode(String.self, forKey: .erlang)
+        lastToStop = try c.decode(Bool.self, forKey: .lastToStop)
+        forceBoot = try c.decode(Bool.self, forKey: .forceBoot)
+        failNextBoot = try c.decode(Bool.self, forKey: .failNextBoot)
+        slowBootMs = try c.decode(Int64.self, forKey: .slowBootMs)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        gen = try c.decode(Int.self, forKey: .gen)
+        retriesLeft = try c.decode(Int.self, forKey: .retriesLeft)
+        bootViaServer = try c.decode(Bool.self, forKey: .bootViaServer)
+        bootFailure = try c.decodeIfPresent(String.self, forKey: .bootFailure)
+        cut = try c.decode(UInt64.self, forKey: .cut)
+        partitionedFrom = try c.decode(UInt64.self, forKey: .partitionedFrom)
+        spare = try c.decode(Bool.self, forKey: .spare)
+        connections = try c.decodeIfPresent(Int.self, forKey: .connections) ?? 0
+        versionKey = SimNode.versionKey(erlang: erlang)
     }
 }
 
@@ -102,11 +137,14 @@ struct SimQueue: Codable {
     var losses = 0
 }
 
+/// Something due at a time: a boot check of a node (`queue` nil), or the end of a replica's
+/// catch-up (`queue` set).
 struct SimEvent: Codable {
     var at: Int64
     var seq: Int
     var node: Int
     var gen: Int
+    var queue: Int?
 }
 
 /// Everything a simulator is; encoded by `snapshot()`. Queues are packed one line each
@@ -131,6 +169,9 @@ struct SimState: Codable {
     var disabledFeatureFlags: [String] = []
     /// The outcome of the last primitive, saved with the state before its result is journaled.
     var checkpoint: PrimitiveCheckpoint?
+    /// Replicas catching up ("queue/node" -> when they will have): a restarted or rejoined member
+    /// runs, but counts towards a majority only once it has the log.
+    var catchingUp: [String: Int64] = [:]
 }
 
 @inline(__always) func bit(_ i: Int) -> UInt64 { UInt64(1) << UInt64(i) }
@@ -149,7 +190,7 @@ func indices(_ set: UInt64) -> [Int] {
 extension SimState {
     enum CodingKeys: String, CodingKey {
         case format, clusterName, clusterID, partitionHandling, nowMs, rng, seq, nextCookie, nodes, queues, events, log,
-             disabledFeatureFlags, checkpoint
+             disabledFeatureFlags, checkpoint, catchingUp
     }
 
     /// A state file this build cannot read because a newer warren wrote it.
@@ -168,6 +209,7 @@ extension SimState {
         clusterName = try c.decode(String.self, forKey: .clusterName)
         clusterID = try c.decodeIfPresent(String.self, forKey: .clusterID) ?? ""
         checkpoint = try c.decodeIfPresent(PrimitiveCheckpoint.self, forKey: .checkpoint)
+        catchingUp = try c.decodeIfPresent([String: Int64].self, forKey: .catchingUp) ?? [:]
         partitionHandling = try c.decode(PartitionHandling.self, forKey: .partitionHandling)
         nowMs = try c.decode(Int64.self, forKey: .nowMs)
         rng = try c.decode(SplitMix64.self, forKey: .rng)
@@ -191,6 +233,7 @@ extension SimState {
         try c.encode(clusterName, forKey: .clusterName)
         try c.encode(clusterID, forKey: .clusterID)
         try c.encodeIfPresent(checkpoint, forKey: .checkpoint)
+        if !catchingUp.isEmpty { try c.encode(catchingUp, forKey: .catchingUp) }
         try c.encode(partitionHandling, forKey: .partitionHandling)
         try c.encode(nowMs, forKey: .nowMs)
         try c.encode(rng, forKey: .rng)

@@ -273,7 +273,7 @@ struct RealClusterTests {
     @Test("publish and consume go through the management API")
     func publishConsume() throws {
         let b = f.backend!
-        #expect(try b.publish(queue: "qq1", count: 5) == 5)
+        #expect(try b.publish(queue: "qq1", count: 5, mandatory: true) == 5)
         #expect(try b.consume(queue: "qq1", max: 10) == 5)
         let path = f.dir + "/definitions.json"
         try b.exportDefinitions(to: path)

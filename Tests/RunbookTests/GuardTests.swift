@@ -30,6 +30,7 @@ final class UnansweredQuorumCheck: Backend {
     func queues(type: QueueType?) throws -> [QueueInfo] { try sim.queues(type: type) }
     func ping(_ node: String) throws -> Bool { try sim.ping(node) }
     func quorumCritical(_ node: String) throws -> [String] { throw ClusterError.timeout(node, "check_if_node_is_quorum_critical") }
+    func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws { try sim.awaitOnlineQuorumPlusOne(node, timeout: timeout) }
     func health(_ node: String) throws -> [HealthCheck] { try sim.health(node) }
     func preflight() throws -> [PreflightCheck] { try sim.preflight() }
     func start(_ node: String) throws { try sim.start(node) }
@@ -48,7 +49,7 @@ final class UnansweredQuorumCheck: Backend {
     func shrink(_ node: String) throws -> [String] { try sim.shrink(node) }
     func rebalance(_ kind: String) throws { try sim.rebalance(kind) }
     func declareQueue(_ spec: QueueSpec) throws { try sim.declareQueue(spec) }
-    func publish(queue: String, count: Int) throws -> Int { try sim.publish(queue: queue, count: count) }
+    func publish(queue: String, count: Int, mandatory: Bool) throws -> Int { try sim.publish(queue: queue, count: count, mandatory: mandatory) }
     func consume(queue: String, max: Int) throws -> Int { try sim.consume(queue: queue, max: max) }
     func exportDefinitions(to path: String) throws { try sim.exportDefinitions(to: path) }
     func now() -> Double { sim.now() }

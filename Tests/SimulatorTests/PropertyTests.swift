@@ -71,8 +71,9 @@ func checkConsistency(_ sim: Simulator, _ context: String) throws -> Bool {
                state != .running && state != .unreachable {
                 problems.append("\(q.name) leader \(l) on a node that is not running")
             }
-        } else if !partitioned && q.online.count * 2 > q.members.count && !status.nodes.contains(where: { $0.state == .unreachable }) {
-            problems.append("\(q.name) unavailable with a majority online")
+        } else if !partitioned && (q.online.count - q.catchingUp.count) * 2 > q.members.count
+                    && !status.nodes.contains(where: { $0.state == .unreachable }) {
+            problems.append("\(q.name) unavailable with a majority online and caught up")
         }
         if !q.members.allSatisfy(sim.nodeNames.contains) { problems.append("\(q.name) has members outside the simulator") }
     }

@@ -47,6 +47,22 @@ public protocol PrimitiveObserver: AnyObject {
     func didCall(_ call: PrimitiveCall, error: Error?, duration: Double)
 }
 
+/// A primitive that failed, as Lua code receives it: a table with `code` (the exit code the real
+/// CLI gives for it: 69 unavailable or refused by the server, 64 usage, 75 timeout...),
+/// `message`, `node` and `primitive`; `tostring(err)` is the message. The same on every backend,
+/// so a runbook or a drill can branch on `err.code`.
+public struct PrimitiveFailure: LuaErrorValue, CustomStringConvertible {
+    public var primitive: String
+    public var error: ClusterError
+    public var luaMessage: String { error.message }
+    public var luaFields: [String: LuaValue] {
+        var fields: [String: LuaValue] = ["code": .int(Int64(error.code.rawValue)), "primitive": .string(primitive)]
+        if let node = error.node { fields["node"] = .string(node) }
+        return fields
+    }
+    public var description: String { error.message }
+}
+
 /// The node userdata: `cluster.node("n1")`, `node:stop()`, `node.name`, `node.short`.
 final class NodeHandle {
     let name: String
@@ -101,7 +117,7 @@ public final class ClusterBindings {
     public func install(into lua: LuaState) {
         lua.defineType(LuaObjectType(
             name: ClusterBindings.nodeType,
-            methods: nodeMethods(),
+            methods: ClusterBindings.raisingFailures(nodeMethods()),
             field: { obj, key in
                 guard let n = obj as? NodeHandle else { return nil }
                 switch key {
@@ -111,13 +127,26 @@ public final class ClusterBindings {
                 }
             },
             describe: { ($0 as? NodeHandle)?.name ?? "node" }))
-        lua.register(table: "cluster", clusterFunctions())
+        lua.register(table: "cluster", ClusterBindings.raisingFailures(clusterFunctions()))
         if let faults {
             lua.register(table: "fault", faultFunctions(faults))
         }
     }
 
     // MARK: Calling primitives
+
+    /// The functions, each raising a cluster error as a ``PrimitiveFailure`` named after it.
+    static func raisingFailures(_ functions: [String: HostFunction]) -> [String: HostFunction] {
+        Dictionary(uniqueKeysWithValues: functions.map { name, fn in
+            (name, { args in
+                do {
+                    return try fn(args)
+                } catch let e as ClusterError {
+                    throw PrimitiveFailure(primitive: name, error: e)
+                }
+            } as HostFunction)
+        })
+    }
 
     /// Runs a primitive through the observer (journal, confirmations, interlocks, plan).
     func call<T>(_ name: String, node: String? = nil, args: [String: String] = [:], kind: PrimitiveKind,
@@ -232,6 +261,13 @@ public final class ClusterBindings {
                 let queues = try backend.quorumCritical(node(args, 0))
                 return [.bool(!queues.isEmpty), .array(queues.map { .string($0) })]
             },
+            "await_online_quorum_plus_one": { [unowned self] args in
+                let n = try node(args, 0)
+                let timeout = try options(args, 1)["timeout"].doubleValue ?? 120
+                try call("await_online_quorum_plus_one", node: n, args: ["timeout": LuaRenderShort.number(timeout)], kind: .wait,
+                         skipped: ()) { try backend.awaitOnlineQuorumPlusOne(n, timeout: timeout) }
+                return []
+            },
             "health": { [unowned self] args in
                 let checks = try backend.health(node(args, 0))
                 var fields: [String: LuaValue] = ["ok": .bool(checks.allSatisfy(\.ok))]
@@ -302,10 +338,9 @@ public final class ClusterBindings {
                 return [.array(shrunk.map { .string($0) })]
             },
             "rebalance": { [unowned self] args in
+                // The broker decides which kinds it rebalances (3.10.8: all, classic, quorum;
+                // stream is refused with 69).
                 let kind = try args.optionalString(0) ?? "quorum"
-                guard ["quorum", "stream", "all"].contains(kind) else {
-                    throw LuaArgumentError("rebalance: kind must be 'quorum', 'stream' or 'all', got '\(kind)'")
-                }
                 try call("rebalance", args: ["kind": kind], kind: .change, skipped: ()) { try backend.rebalance(kind) }
                 return []
             },
@@ -328,8 +363,12 @@ public final class ClusterBindings {
                 return []
             },
             "publish": { [unowned self] args in
-                let q = try args.string(0), n = try args.optionalString(1).flatMap { Int($0) } ?? 1
-                return [.int(Int64(try backend.publish(queue: q, count: n)))]
+                // cluster.publish(queue, count, {mandatory = true}): how many were confirmed (and,
+                // with mandatory, taken by the queue).
+                let q = try args.string(0)
+                let n = args[1].isNil ? 1 : Int(try args.number(1))
+                let mandatory = try options(args, 2)["mandatory"].boolValue ?? false
+                return [.int(Int64(try backend.publish(queue: q, count: n, mandatory: mandatory)))]
             },
             "consume": { [unowned self] args in
                 let q = try args.string(0), n = try args.optionalString(1).flatMap { Int($0) } ?? 1
