@@ -150,12 +150,21 @@ extension RabbitMQBackend {
         return o.node == node
     }
 
-    /// The first running node other than `excluding`, for commands that must run on a live member.
+    /// Whether the node's rabbit application runs (not only its VM): epmd first, so a node with no
+    /// VM costs no CLI call, then its management API, then `rabbitmq-diagnostics check_running`.
+    func appRuns(_ node: String) -> Bool {
+        if !vmMayRun(node) { return false }
+        if managementAnswers(node) { return true }
+        return cli("rabbitmq-diagnostics", node: node, ["check_running"], timeout: 30).exitCode == 0
+    }
+
+    /// The first node other than `excluding` whose application runs, for commands that must run
+    /// on a live member (the queue commands refuse a node whose app is stopped).
     func executor(excluding: String? = nil) throws -> String {
         for n in orderedNodes.map(\.name) where n != excluding {
-            if (try? ping(n)) == true { return n }  // ping asks epmd first: a down node costs no CLI call
+            if appRuns(n) { return n }
         }
-        throw ClusterError(.unavailable, "no running node of \(inventory.cluster) answers ping" + (excluding.map { " (other than \($0))" } ?? ""))
+        throw ClusterError(.unavailable, "no node of \(inventory.cluster) runs the rabbit application" + (excluding.map { " (other than \($0))" } ?? ""))
     }
 
 }

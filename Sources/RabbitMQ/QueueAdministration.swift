@@ -13,7 +13,9 @@ extension RabbitMQBackend {
     public func grow(_ node: String, strategy: GrowStrategy) throws -> [String] {
         let n = try resolve(node)
         try ensureIdentity()
-        let e = (try? ping(n)) == true ? n : try executor(excluding: n)
+        // `grow` runs where the rabbit application runs: a node whose VM answers with its app
+        // stopped would fail the command, and the broker grows nothing onto it anyway.
+        let e = appRuns(n) ? n : try executor(excluding: n)
         return try membershipResults(cliChecked("rabbitmq-queues", node: e, ["grow", n, strategy.rawValue], json: true))
     }
 

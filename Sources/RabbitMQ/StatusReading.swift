@@ -221,16 +221,17 @@ extension RabbitMQBackend {
         return cli("rabbitmq-diagnostics", node: n, ["ping"], timeout: 30).exitCode == 0
     }
 
+    /// `rabbitmq-queues check_if_node_is_quorum_critical` semantics: a node under maintenance
+    /// (drained) is never critical. The management endpoint of 3.10.8 does not apply that
+    /// exemption (rabbit_mgmt_wm_health_check_node_is_quorum_critical.erl against
+    /// check_if_node_is_quorum_critical_command.ex; the differential suite's scenario 03), so its
+    /// "ok" is taken at once and its "critical" is confirmed by the CLI.
     public func quorumCritical(_ node: String) throws -> [String] {
         let n = try resolve(node)
-        if let base = entry(n).management {
-            do {
-                let r = try http.request("GET", base: base, path: "/api/health/checks/node-is-quorum-critical")
-                if r.status == 200 { return [] }
-                if r.status == 503, let o = r.decode(BrokerAnswer.QuorumCheck.self) {
-                    return (o.queues ?? []).map(\.name)
-                }
-            } catch {}
+        if let base = entry(n).management,
+           let r = try? http.request("GET", base: base, path: "/api/health/checks/node-is-quorum-critical"),
+           r.status == 200 {
+            return []
         }
         let r = cli("rabbitmq-queues", node: n, ["check_if_node_is_quorum_critical"], json: true)
         if r.exitCode == 0 { return [] }

@@ -30,10 +30,23 @@ final class DevClusterFixture: @unchecked Sendable {
     private(set) var commands: [CommandRecord] = []
     private(set) var backend: RabbitMQBackend!
 
+    /// A number (0-15) of this checkout: two checkouts of the package on one machine (a second
+    /// worktree) run their suites on devclusters of their own (directory, ports, node names).
+    static let checkoutNumber: Int = {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in packageRoot.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return Int(h % 16)
+    }()
+    static var defaultDirectory: String { "/tmp/warren-rabbitmq-tests-\(checkoutNumber)" }
+    static var defaultBasePort: Int { 5800 + checkoutNumber * 10 }
+
+    let basePort: Int
+
     /// Starts a devcluster in `dir` (removing a leftover one there first).
-    init(nodes: Int = 3, spares: Int = 1, basePort: Int = 5800, prefix: String = "wtest",
-         dir: String = "/tmp/warren-rabbitmq-tests") throws {
+    init(nodes: Int = 3, spares: Int = 1, basePort: Int = DevClusterFixture.defaultBasePort,
+         prefix: String = "wt\(DevClusterFixture.checkoutNumber)n", dir: String = DevClusterFixture.defaultDirectory) throws {
         self.dir = dir
+        self.basePort = basePort
         self.nodes = nodes
         self.spares = spares
         if DevCluster.manifest(dir: dir) != nil {
