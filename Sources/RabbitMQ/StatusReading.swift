@@ -79,8 +79,10 @@ extension RabbitMQBackend {
     func rawStatusCLI() throws -> RawStatus {
         let (answering, r) = try cliOnAnyNode("rabbitmqctl", ["cluster_status"])
         let o = try decode(BrokerAnswer.ClusterStatus.self, r)
+        // Without a list of running nodes (4.1.2-4.1.3), those with versions: only running nodes have one.
+        let running = o.running_nodes.map { $0.names ?? (o.versions ?? [:]).keys.sorted() } ?? []
         var s = RawStatus(clusterName: o.cluster_name ?? "", members: (o.disk_nodes ?? []) + (o.ram_nodes ?? []),
-                          running: o.running_nodes ?? [], partitions: [:], alarms: [:], maintenance: [],
+                          running: running, partitions: [:], alarms: [:], maintenance: [],
                           versions: [:], listeners: [:], viaHTTP: false)
         noteMembers(s.members, readFrom: answering)
         for (node, list) in o.partitions?.value ?? [:] where !list.isEmpty { s.partitions[node] = list }
@@ -151,13 +153,18 @@ extension RabbitMQBackend {
         return type.map { t in all.filter { $0.type == t } } ?? all
     }
 
-    func queuesHTTP() throws -> [QueueInfo]? {
+    func queuesHTTP() -> [QueueInfo]? {
+        managementRead([BrokerAnswer.Queue].self, "/api/queues?columns=name,vhost,type,durable,leader,members,online,node,messages,state")?
+            .map(queueInfo)
+    }
+
+    /// A GET on the first management API that answers it; nil when none does, or one stalls
+    /// (then the CLI is faster than trying the others).
+    func managementRead<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
         for n in orderedNodes {
             guard let base = n.management else { continue }
             do {
-                let list = try http.get([BrokerAnswer.Queue].self, base: base,
-                                        path: "/api/queues?columns=name,vhost,type,durable,leader,members,online,node,messages,state")
-                return list.map(queueInfo)
+                return try http.get(type, base: base, path: path)
             } catch ManagementClient.Failure.timedOut {
                 return nil
             } catch {
@@ -186,8 +193,7 @@ extension RabbitMQBackend {
 
     /// `list_queues` through the CLI, every virtual host.
     public func queuesViaCLI() throws -> [QueueInfo] {
-        let (node, vr) = try cliOnAnyNode("rabbitmqctl", ["list_vhosts", "name"])
-        let vhosts = try decode([BrokerAnswer.VHost].self, vr).map(\.name)
+        let (node, vhosts) = try vhostsViaCLI()
         var result: [QueueInfo] = []
         for vhost in vhosts {
             let r = try cliChecked("rabbitmqctl", node: node, ["list_queues", "-p", vhost, "name", "type", "durable", "leader",
@@ -209,6 +215,12 @@ extension RabbitMQBackend {
             result += rows.map(queueInfo)
         }
         return result
+    }
+
+    /// The virtual hosts, and the node that listed them (to ask it about each).
+    func vhostsViaCLI() throws -> (node: String, vhosts: [String]) {
+        let (node, r) = try cliOnAnyNode("rabbitmqctl", ["list_vhosts", "name"])
+        return (node, try decode([BrokerAnswer.VHost].self, r).map(\.name))
     }
 
     /// Whether the node's runtime answers. The cheap answers first: a node epmd does not list has

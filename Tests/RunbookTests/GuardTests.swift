@@ -32,6 +32,11 @@ final class UnansweredQuorumCheck: Backend {
     func quorumCritical(_ node: String) throws -> [String] { throw ClusterError.timeout(node, "check_if_node_is_quorum_critical") }
     func health(_ node: String) throws -> [HealthCheck] { try sim.health(node) }
     func preflight() throws -> [PreflightCheck] { try sim.preflight() }
+    func nodeVersions() throws -> [String: NodeVersions] { try sim.nodeVersions() }
+    func featureFlags() throws -> [FeatureFlag] { try sim.featureFlags() }
+    func enableFeatureFlag(_ name: String) throws { try sim.enableFeatureFlag(name) }
+    func enableAllFeatureFlags() throws { try sim.enableAllFeatureFlags() }
+    func policies() throws -> [Policy] { try sim.policies() }
     func start(_ node: String) throws { try sim.start(node) }
     func stop(_ node: String) throws { try sim.stop(node) }
     func startApp(_ node: String) throws { try sim.startApp(node) }
