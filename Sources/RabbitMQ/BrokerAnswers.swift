@@ -75,7 +75,7 @@ enum BrokerAnswer {
     struct FeatureFlag: Decodable {
         var name: String
         var state: String
-        var stability: String?
+        var stability: String
         var provided_by: String?
         var desc: String?
         var doc_url: String?
@@ -85,8 +85,8 @@ enum BrokerAnswer {
             guard let st = FeatureFlagState(rawValue: state) else {
                 throw ClusterError(.software, "feature flag \(name) has a state warren does not know: '\(state)'")
             }
-            guard let stab = FeatureFlagStability(rawValue: stability ?? "stable") else {
-                throw ClusterError(.software, "feature flag \(name) has a stability warren does not know: '\(stability ?? "")'")
+            guard let stab = FeatureFlagStability(rawValue: stability) else {
+                throw ClusterError(.software, "feature flag \(name) has a stability warren does not know: '\(stability)'")
             }
             return Cluster.FeatureFlag(name: name, state: st, stability: stab, providedBy: provided_by ?? "rabbit",
                                        description: desc ?? "", docURL: doc_url ?? "")

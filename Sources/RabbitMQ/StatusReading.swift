@@ -78,23 +78,8 @@ extension RabbitMQBackend {
 
     func rawStatusCLI() throws -> RawStatus {
         let (answering, r) = try cliOnAnyNode("rabbitmqctl", ["cluster_status"])
-        let o = try decode(BrokerAnswer.ClusterStatus.self, r)
-        // Without a list of running nodes (4.1.2-4.1.3), those with versions: only running nodes have one.
-        let running = o.running_nodes.map { $0.names ?? (o.versions ?? [:]).keys.sorted() } ?? []
-        var s = RawStatus(clusterName: o.cluster_name ?? "", members: (o.disk_nodes ?? []) + (o.ram_nodes ?? []),
-                          running: running, partitions: [:], alarms: [:], maintenance: [],
-                          versions: [:], listeners: [:], viaHTTP: false)
+        let s = RawStatus(try decode(BrokerAnswer.ClusterStatus.self, r))
         noteMembers(s.members, readFrom: answering)
-        for (node, list) in o.partitions?.value ?? [:] where !list.isEmpty { s.partitions[node] = list }
-        for a in o.alarms ?? [] { s.alarms[a.node ?? "?", default: []].append(a.resource ?? "alarm") }
-        for (node, text) in o.maintenance_status ?? [:] where !stripANSI(text).contains("not under maintenance") {
-            s.maintenance.append(node)
-        }
-        s.maintenance.sort()
-        for (node, v) in o.versions ?? [:] { s.versions[node] = NodeVersions(rabbitmq: v.rabbitmq_version, erlang: v.erlang_version) }
-        for (node, ls) in o.listeners ?? [:] {
-            for l in ls { s.listeners[node, default: []].append((l.protocol, l.port)) }
-        }
         return s
     }
 
@@ -279,4 +264,24 @@ extension RabbitMQBackend {
         return checks
     }
 
+}
+
+extension RabbitMQBackend.RawStatus {
+    /// What `rabbitmqctl cluster_status --formatter json` says.
+    init(_ o: BrokerAnswer.ClusterStatus) {
+        // Without a list of running nodes (4.1.2-4.1.3), those with versions: only running nodes have one.
+        let running = o.running_nodes.map { $0.names ?? (o.versions ?? [:]).keys.sorted() } ?? []
+        self.init(clusterName: o.cluster_name ?? "", members: (o.disk_nodes ?? []) + (o.ram_nodes ?? []),
+                  running: running, partitions: [:], alarms: [:], maintenance: [], versions: [:], listeners: [:], viaHTTP: false)
+        for (node, list) in o.partitions?.value ?? [:] where !list.isEmpty { partitions[node] = list }
+        for a in o.alarms ?? [] { alarms[a.node ?? "?", default: []].append(a.resource ?? "alarm") }
+        for (node, text) in o.maintenance_status ?? [:] where !stripANSI(text).contains("not under maintenance") {
+            maintenance.append(node)
+        }
+        maintenance.sort()
+        for (node, v) in o.versions ?? [:] { versions[node] = NodeVersions(rabbitmq: v.rabbitmq_version, erlang: v.erlang_version) }
+        for (node, ls) in o.listeners ?? [:] {
+            for l in ls { listeners[node, default: []].append((l.protocol, l.port)) }
+        }
+    }
 }
