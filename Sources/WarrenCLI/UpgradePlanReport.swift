@@ -82,6 +82,21 @@ struct UpgradePlanReport {
         var erlang_shared: Bool?
         var changes: [Sourced]
         var source: String
+
+        // Unknown Erlang facts are written as null, not left out: the keys are stable.
+        func encode(to encoder: Encoder) throws {
+            enum K: String, CodingKey { case from, to, kind, enable_first, block_boot, erlang, erlang_shared, changes, source }
+            var c = encoder.container(keyedBy: K.self)
+            try c.encode(from, forKey: .from)
+            try c.encode(to, forKey: .to)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(enable_first, forKey: .enable_first)
+            try c.encode(block_boot, forKey: .block_boot)
+            try c.encode(erlang, forKey: .erlang)
+            try c.encode(erlang_shared, forKey: .erlang_shared)
+            try c.encode(changes, forKey: .changes)
+            try c.encode(source, forKey: .source)
+        }
     }
     struct Node: Encodable { var name: String; var rabbitmq: String; var erlang: String }
     struct NodeErlang: Encodable { var name: String; var erlang: String }
