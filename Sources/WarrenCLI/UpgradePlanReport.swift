@@ -78,25 +78,10 @@ struct UpgradePlanReport {
     struct Hop: Encodable {
         var from: String, to: String, kind: String
         var enable_first: [String], block_boot: [String]
-        var erlang: Erlang?
-        var erlang_shared: Bool?
+        var erlang: Nullable<Erlang>
+        var erlang_shared: Nullable<Bool>
         var changes: [Sourced]
         var source: String
-
-        // Unknown Erlang facts are written as null, not left out: the keys are stable.
-        func encode(to encoder: Encoder) throws {
-            enum K: String, CodingKey { case from, to, kind, enable_first, block_boot, erlang, erlang_shared, changes, source }
-            var c = encoder.container(keyedBy: K.self)
-            try c.encode(from, forKey: .from)
-            try c.encode(to, forKey: .to)
-            try c.encode(kind, forKey: .kind)
-            try c.encode(enable_first, forKey: .enable_first)
-            try c.encode(block_boot, forKey: .block_boot)
-            try c.encode(erlang, forKey: .erlang)
-            try c.encode(erlang_shared, forKey: .erlang_shared)
-            try c.encode(changes, forKey: .changes)
-            try c.encode(source, forKey: .source)
-        }
     }
     struct Node: Encodable { var name: String; var rabbitmq: String; var erlang: String }
     struct NodeErlang: Encodable { var name: String; var erlang: String }
@@ -110,26 +95,23 @@ struct UpgradePlanReport {
         var from: String, to: String, direct: Bool
         var hops: [Hop]
         var mixed_version_window: Sourced
-        var cluster: ClusterPart?
+        var cluster: Nullable<ClusterPart>
+    }
 
-        // `cluster` is written as null with --from, not left out: the keys are stable.
+    /// An optional written as null rather than left out: the documented keys are always there.
+    struct Nullable<T: Encodable>: Encodable {
+        var value: T?
         func encode(to encoder: Encoder) throws {
-            enum K: String, CodingKey { case from, to, direct, hops, mixed_version_window, cluster }
-            var c = encoder.container(keyedBy: K.self)
-            try c.encode(from, forKey: .from)
-            try c.encode(to, forKey: .to)
-            try c.encode(direct, forKey: .direct)
-            try c.encode(hops, forKey: .hops)
-            try c.encode(mixed_version_window, forKey: .mixed_version_window)
-            try c.encode(cluster, forKey: .cluster)
+            var c = encoder.singleValueContainer()
+            if let value { try c.encode(value) } else { try c.encodeNil() }
         }
     }
 
     func json() throws -> String {
         let hops = plan.hops.map { h in
             Hop(from: "\(h.from)", to: "\(h.to)", kind: h.kind.rawValue, enable_first: h.enableFirst, block_boot: h.blockBoot,
-                erlang: h.erlang.flatMap { e in e.min.flatMap { min in e.max.map { Erlang(min: min, max: $0, source: e.source) } } },
-                erlang_shared: h.erlangShared, changes: h.changes.map { Sourced(text: $0.value, source: $0.source) }, source: h.source)
+                erlang: Nullable(value: h.erlang.flatMap { e in e.min.flatMap { min in e.max.map { Erlang(min: min, max: $0, source: e.source) } } }),
+                erlang_shared: Nullable(value: h.erlangShared), changes: h.changes.map { Sourced(text: $0.value, source: $0.source) }, source: h.source)
         }
         let cluster = readiness.map { r in
             ClusterPart(nodes: r.versions.nodes.map { Node(name: $0.name, rabbitmq: "\($0.rabbitmq)", erlang: $0.erlang) },
@@ -140,7 +122,7 @@ struct UpgradePlanReport {
         }
         let window = VersionTable.mixedVersionWindow
         let doc = Document(from: "\(plan.from)", to: "\(plan.to)", direct: plan.direct, hops: hops,
-                           mixed_version_window: Sourced(text: window.value, source: window.source), cluster: cluster)
+                           mixed_version_window: Sourced(text: window.value, source: window.source), cluster: Nullable(value: cluster))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(doc), as: UTF8.self) + "\n"
