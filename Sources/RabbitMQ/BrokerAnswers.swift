@@ -19,7 +19,6 @@ enum BrokerAnswer {
         var maintenance_status: [String: String]?
         var versions: [String: Versions]?
         var listeners: [String: [Listener]]?
-        var feature_flags: [FeatureFlag]?
     }
 
     /// An alarm in `cluster_status`: `{"node":..,"resource":"disk","type":"resource_limit"}`, or
@@ -69,9 +68,9 @@ enum BrokerAnswer {
         var port: Int
     }
 
-    /// `rabbitmqctl list_feature_flags name state stability provided_by desc doc_url`, and the
-    /// `feature_flags` of `cluster_status` (which adds `require_level`, `experiment_level` and
-    /// `callbacks` from 4.1.0: rabbit_ff_extra.erl@v4.1.0 L78-86).
+    /// `rabbitmqctl list_feature_flags name state stability provided_by desc doc_url`; also the
+    /// shape of the `feature_flags` of `cluster_status` (which adds `require_level`,
+    /// `experiment_level` and `callbacks` from 4.1.0: rabbit_ff_extra.erl@v4.1.0 L78-86).
     struct FeatureFlag: Decodable {
         var name: String
         var state: String

@@ -118,6 +118,14 @@ struct LiveUpgradePlanTests {
         #expect(plan.from == v("3.13.7") && plan.hops.count == 1)
     }
 
+    @Test("a target older than any node is a downgrade, even when older nodes could reach it")
+    func mixedDowngrade() {
+        let c = cluster(["4.0.9", "3.13.7", "3.13.7"], erlang: "26.2.5")
+        #expect(throws: UpgradePathError.downgrade(from: v("4.0.9"), to: v("3.13.7"), source: VersionTable.noDowngrades.source)) {
+            try UpgradePlanner.plan(for: c, policies: { [] }, to: v("3.13.7"))
+        }
+    }
+
     @Test("a 3.13 cluster on Khepri is refused the hop to 4.x (docs/upgrade.md L161-167)")
     func khepri313() {
         let c = cluster(["3.13.7", "3.13.7", "3.13.7"], erlang: "26.2.5", khepri: true)

@@ -19,11 +19,14 @@ extension UpgradePlanner {
     /// The plan from the oldest version a cluster's nodes run to `to`, and what the cluster must
     /// do before it. `policies` is read only when the plan goes past the removal of classic
     /// queue mirroring.
-    /// - Throws: what ``plan(from:to:)`` throws; ``UpgradePathError/noVersions`` when no node
+    /// - Throws: what ``plan(from:to:)`` throws, and a downgrade when any node runs a newer
+    ///   release than `to`; ``UpgradePathError/noVersions`` when no node
     ///   reported a version; ``UpgradePathError/metadataStore(_:from:to:source:)`` when the
     ///   cluster's metadata store cannot take the first series hop (3.13 on Khepri to 4.x).
     public static func plan(for cluster: ClusterVersions, policies: () throws -> [Policy], to: RabbitMQVersion) throws -> (UpgradePlan, UpgradeReadiness) {
-        guard let from = cluster.oldest else { throw UpgradePathError.noVersions }
+        guard let from = cluster.oldest, let newest = cluster.nodes.map(\.rabbitmq).max() else { throw UpgradePathError.noVersions }
+        // A node already past `to` (a mixed cluster) would have to go back.
+        if newest > to { throw UpgradePathError.downgrade(from: newest, to: to, source: VersionTable.noDowngrades.source) }
         let plan = try plan(from: from, to: to)
         if let firstSeriesHop = plan.hops.first(where: { $0.kind == .series }) {
             let leaving = try VersionTable.rules(for: firstSeriesHop.from)
