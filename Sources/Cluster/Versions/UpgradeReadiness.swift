@@ -25,9 +25,9 @@ extension UpgradePlanner {
     ///   cluster's metadata store cannot take the first series hop (3.13 on Khepri to 4.x).
     public static func plan(for cluster: ClusterVersions, policies: () throws -> [Policy], to: RabbitMQVersion) throws -> (UpgradePlan, UpgradeReadiness) {
         guard let from = cluster.oldest, let newest = cluster.nodes.map(\.rabbitmq).max() else { throw UpgradePathError.noVersions }
+        let plan = try plan(from: from, to: to)
         // A node already past `to` (a mixed cluster) would have to go back.
         if newest > to { throw UpgradePathError.downgrade(from: newest, to: to, source: VersionTable.noDowngrades.source) }
-        let plan = try plan(from: from, to: to)
         if let firstSeriesHop = plan.hops.first(where: { $0.kind == .series }) {
             let leaving = try VersionTable.rules(for: firstSeriesHop.from)
             if let edge = leaving.upgradesTo.first(where: { $0.to == firstSeriesHop.to.series }),
