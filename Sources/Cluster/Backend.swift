@@ -33,6 +33,20 @@ public protocol Backend: AnyObject {
     /// The source document's requirements, checked.
     func preflight() throws -> [PreflightCheck]
 
+    // MARK: Versions, feature flags, policies (what an upgrade is planned from)
+    /// Each running node's RabbitMQ and Erlang versions, by node (a stopped node reports none).
+    func nodeVersions() throws -> [String: NodeVersions]
+    /// The cluster's feature flags, as a running member lists them.
+    func featureFlags() throws -> [FeatureFlag]
+    /// `rabbitmqctl enable_feature_flag NAME`: enables one flag on every node (it cannot be
+    /// disabled again).
+    func enableFeatureFlag(_ name: String) throws
+    /// `rabbitmqctl enable_feature_flag all`: every stable flag (3.13+ leaves experimental ones
+    /// alone); what each upgrade ends with, and what the next one needs first.
+    func enableAllFeatureFlags() throws
+    /// The policies of every virtual host.
+    func policies() throws -> [Policy]
+
     // MARK: Node lifecycle
     /// Starts the node and returns once its VM answers `ping`; the app may still be booting.
     func start(_ node: String) throws

@@ -2,15 +2,16 @@ import Cluster
 import Foundation
 
 /// The broker's answers, as the CLI tools (`--formatter json`) and the management API give them
-/// (RabbitMQ 3.10.8; recorded examples under Tests/RabbitMQTests/Fixtures). Fields a reader does
-/// not need are left out; fields whose shape varies are decoded leniently (see ``NodeList``).
+/// (RabbitMQ 3.10.8 recorded live, later versions constructed from their source: examples under
+/// Tests/RabbitMQTests/Fixtures/<version>). Fields a reader does not need are left out; fields
+/// whose shape varies are decoded leniently (see ``NodeList``, ``RunningNodes``).
 enum BrokerAnswer {
     /// `rabbitmqctl cluster_status --formatter json`.
     struct ClusterStatus: Decodable {
         var cluster_name: String?
         var disk_nodes: [String]?
         var ram_nodes: [String]?
-        var running_nodes: [String]?
+        var running_nodes: RunningNodes?
         /// node -> nodes it is partitioned from (`{}` when none).
         var partitions: Lenient<[String: [String]]>?
         var alarms: [Alarm]?
@@ -18,7 +19,6 @@ enum BrokerAnswer {
         var maintenance_status: [String: String]?
         var versions: [String: Versions]?
         var listeners: [String: [Listener]]?
-        var feature_flags: [FeatureFlag]?
     }
 
     /// An alarm in `cluster_status`: `{"node":..,"resource":"disk","type":"resource_limit"}`, or
@@ -40,6 +40,23 @@ enum BrokerAnswer {
         enum CodingKeys: String, CodingKey { case node, resource, type }
     }
 
+    /// `running_nodes` of `cluster_status`: a list, except on 4.1.2 and 4.1.3, whose JSON
+    /// formatter printed the names run together in one string (release-notes/4.1.4.md L118-121,
+    /// rabbitmq-server#14398); then nil, and the running nodes are those `versions` lists.
+    struct RunningNodes: Decodable {
+        var names: [String]?
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let list = try? c.decode([String].self) {
+                names = list
+            } else {
+                _ = try c.decode(String.self)
+                names = nil
+            }
+        }
+    }
+
+    /// Per running node (cluster_status_command.ex@v4.2.9 L56-100, `versions_by_node`).
     struct Versions: Decodable {
         var rabbitmq_version: String
         var erlang_version: String
@@ -51,14 +68,62 @@ enum BrokerAnswer {
         var port: Int
     }
 
-    /// `rabbitmqctl list_feature_flags name state stability provided_by desc doc_url`, and the
-    /// `feature_flags` of `cluster_status`.
+    /// `rabbitmqctl list_feature_flags name state stability provided_by desc doc_url`; also the
+    /// shape of the `feature_flags` of `cluster_status` (which adds `require_level`,
+    /// `experiment_level` and `callbacks` from 4.1.0: rabbit_ff_extra.erl@v4.1.0 L78-86).
     struct FeatureFlag: Decodable {
         var name: String
         var state: String
-        var stability: String?
+        var stability: String
         var provided_by: String?
         var desc: String?
+        var doc_url: String?
+
+        /// The flag; an unknown state or stability is an error naming it.
+        func model() throws -> Cluster.FeatureFlag {
+            guard let st = FeatureFlagState(rawValue: state) else {
+                throw ClusterError(.software, "feature flag \(name) has a state warren does not know: '\(state)'")
+            }
+            guard let stab = FeatureFlagStability(rawValue: stability) else {
+                throw ClusterError(.software, "feature flag \(name) has a stability warren does not know: '\(stability)'")
+            }
+            return Cluster.FeatureFlag(name: name, state: st, stability: stab, providedBy: provided_by ?? "rabbit",
+                                       description: desc ?? "", docURL: doc_url ?? "")
+        }
+    }
+
+    /// One policy of `GET /api/policies` or `rabbitmqctl list_policies --formatter json`.
+    struct Policy: Decodable {
+        var vhost: String
+        var name: String
+        var pattern: String
+        var applyTo: String
+        /// The definition's keys: the API gives the definition as an object, the CLI (3.10.8) as
+        /// the text of one.
+        var keys: [String]
+
+        enum CodingKeys: String, CodingKey { case vhost, name, pattern, applyTo = "apply-to", definition }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            vhost = try c.decode(String.self, forKey: .vhost)
+            name = try c.decode(String.self, forKey: .name)
+            pattern = try c.decode(String.self, forKey: .pattern)
+            applyTo = try c.decodeIfPresent(String.self, forKey: .applyTo) ?? "all"
+            if let object = try? c.decode([String: AnyValue].self, forKey: .definition) {
+                keys = object.keys.sorted()
+            } else {
+                let text = try c.decode(String.self, forKey: .definition)
+                keys = try JSONDecoder().decode([String: AnyValue].self, from: Data(text.utf8)).keys.sorted()
+            }
+        }
+
+        var model: Cluster.Policy { Cluster.Policy(vhost: vhost, name: name, pattern: pattern, applyTo: applyTo, keys: keys) }
+    }
+
+    /// Any JSON value, read past (a policy definition's values are not used).
+    struct AnyValue: Decodable {
+        init(from decoder: Decoder) throws {}
     }
 
     /// `GET /api/overview`.

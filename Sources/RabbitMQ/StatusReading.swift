@@ -78,21 +78,8 @@ extension RabbitMQBackend {
 
     func rawStatusCLI() throws -> RawStatus {
         let (answering, r) = try cliOnAnyNode("rabbitmqctl", ["cluster_status"])
-        let o = try decode(BrokerAnswer.ClusterStatus.self, r)
-        var s = RawStatus(clusterName: o.cluster_name ?? "", members: (o.disk_nodes ?? []) + (o.ram_nodes ?? []),
-                          running: o.running_nodes ?? [], partitions: [:], alarms: [:], maintenance: [],
-                          versions: [:], listeners: [:], viaHTTP: false)
+        let s = RawStatus(try decode(BrokerAnswer.ClusterStatus.self, r))
         noteMembers(s.members, readFrom: answering)
-        for (node, list) in o.partitions?.value ?? [:] where !list.isEmpty { s.partitions[node] = list }
-        for a in o.alarms ?? [] { s.alarms[a.node ?? "?", default: []].append(a.resource ?? "alarm") }
-        for (node, text) in o.maintenance_status ?? [:] where !stripANSI(text).contains("not under maintenance") {
-            s.maintenance.append(node)
-        }
-        s.maintenance.sort()
-        for (node, v) in o.versions ?? [:] { s.versions[node] = NodeVersions(rabbitmq: v.rabbitmq_version, erlang: v.erlang_version) }
-        for (node, ls) in o.listeners ?? [:] {
-            for l in ls { s.listeners[node, default: []].append((l.protocol, l.port)) }
-        }
         return s
     }
 
@@ -151,13 +138,18 @@ extension RabbitMQBackend {
         return type.map { t in all.filter { $0.type == t } } ?? all
     }
 
-    func queuesHTTP() throws -> [QueueInfo]? {
+    func queuesHTTP() -> [QueueInfo]? {
+        managementRead([BrokerAnswer.Queue].self, "/api/queues?columns=name,vhost,type,durable,leader,members,online,node,messages,state")?
+            .map(queueInfo)
+    }
+
+    /// A GET on the first management API that answers it; nil when none does, or one stalls
+    /// (then the CLI is faster than trying the others).
+    func managementRead<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
         for n in orderedNodes {
             guard let base = n.management else { continue }
             do {
-                let list = try http.get([BrokerAnswer.Queue].self, base: base,
-                                        path: "/api/queues?columns=name,vhost,type,durable,leader,members,online,node,messages,state")
-                return list.map(queueInfo)
+                return try http.get(type, base: base, path: path)
             } catch ManagementClient.Failure.timedOut {
                 return nil
             } catch {
@@ -186,8 +178,7 @@ extension RabbitMQBackend {
 
     /// `list_queues` through the CLI, every virtual host.
     public func queuesViaCLI() throws -> [QueueInfo] {
-        let (node, vr) = try cliOnAnyNode("rabbitmqctl", ["list_vhosts", "name"])
-        let vhosts = try decode([BrokerAnswer.VHost].self, vr).map(\.name)
+        let (node, vhosts) = try vhostsViaCLI()
         var result: [QueueInfo] = []
         for vhost in vhosts {
             let r = try cliChecked("rabbitmqctl", node: node, ["list_queues", "-p", vhost, "name", "type", "durable", "leader",
@@ -209,6 +200,12 @@ extension RabbitMQBackend {
             result += rows.map(queueInfo)
         }
         return result
+    }
+
+    /// The virtual hosts, and the node that listed them (to ask it about each).
+    func vhostsViaCLI() throws -> (node: String, vhosts: [String]) {
+        let (node, r) = try cliOnAnyNode("rabbitmqctl", ["list_vhosts", "name"])
+        return (node, try decode([BrokerAnswer.VHost].self, r).map(\.name))
     }
 
     /// Whether the node's runtime answers. The cheap answers first: a node epmd does not list has
@@ -274,4 +271,24 @@ extension RabbitMQBackend {
         return checks
     }
 
+}
+
+extension RabbitMQBackend.RawStatus {
+    /// What `rabbitmqctl cluster_status --formatter json` says.
+    init(_ o: BrokerAnswer.ClusterStatus) {
+        // Without a list of running nodes (4.1.2-4.1.3), those with versions: only running nodes have one.
+        let running = o.running_nodes.map { $0.names ?? (o.versions ?? [:]).keys.sorted() } ?? []
+        self.init(clusterName: o.cluster_name ?? "", members: (o.disk_nodes ?? []) + (o.ram_nodes ?? []),
+                  running: running, partitions: [:], alarms: [:], maintenance: [], versions: [:], listeners: [:], viaHTTP: false)
+        for (node, list) in o.partitions?.value ?? [:] where !list.isEmpty { partitions[node] = list }
+        for a in o.alarms ?? [] { alarms[a.node ?? "?", default: []].append(a.resource ?? "alarm") }
+        for (node, text) in o.maintenance_status ?? [:] where !stripANSI(text).contains("not under maintenance") {
+            maintenance.append(node)
+        }
+        maintenance.sort()
+        for (node, v) in o.versions ?? [:] { versions[node] = NodeVersions(rabbitmq: v.rabbitmq_version, erlang: v.erlang_version) }
+        for (node, ls) in o.listeners ?? [:] {
+            for l in ls { listeners[node, default: []].append((l.protocol, l.port)) }
+        }
+    }
 }

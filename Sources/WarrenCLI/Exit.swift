@@ -30,6 +30,12 @@ enum Exit {
         case let e as DrillInputError: return (e.description, usage)
         case let e as DevCluster.Failure: return (e.description, failed)
         case let e as FileWriteError: return (e.description, failed)
+        case let e as VersionError: return (e.description, usage)
+        case let e as UpgradePathError:
+            switch e {
+            case .downgrade, .noDirectPath: return (e.description, usage)
+            case .metadataStore, .noVersions: return (e.description, failed)
+            }
         case let e as ClusterError:
             return (e.message, e.code == .interrupted ? interrupted : failed)
         default: return ("\(error)", usage)

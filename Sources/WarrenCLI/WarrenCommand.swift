@@ -11,7 +11,8 @@ public struct WarrenCommand: ParsableCommand {
             State lives in $WARREN_STATE (default $XDG_STATE_HOME/warren, else ~/.local/state/warren).
             """,
         subcommands: [ShellCommand.self, RunCommand.self, ResumeCommand.self, RunbooksCommand.self, PreflightCommand.self,
-                      SessionsCommand.self, ReplayCommand.self, DrillCommand.self, SweepCommand.self, DevclusterCommand.self],
+                      SessionsCommand.self, ReplayCommand.self, DrillCommand.self, SweepCommand.self, DevclusterCommand.self,
+                      UpgradePlanCommand.self],
         defaultSubcommand: ShellCommand.self
     )
     public init() {}

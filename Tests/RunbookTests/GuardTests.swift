@@ -33,6 +33,11 @@ final class UnansweredQuorumCheck: Backend {
     func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws { try sim.awaitOnlineQuorumPlusOne(node, timeout: timeout) }
     func health(_ node: String) throws -> [HealthCheck] { try sim.health(node) }
     func preflight() throws -> [PreflightCheck] { try sim.preflight() }
+    func nodeVersions() throws -> [String: NodeVersions] { try sim.nodeVersions() }
+    func featureFlags() throws -> [FeatureFlag] { try sim.featureFlags() }
+    func enableFeatureFlag(_ name: String) throws { try sim.enableFeatureFlag(name) }
+    func enableAllFeatureFlags() throws { try sim.enableAllFeatureFlags() }
+    func policies() throws -> [Policy] { try sim.policies() }
     func start(_ node: String) throws { try sim.start(node) }
     func stop(_ node: String) throws { try sim.stop(node) }
     func startApp(_ node: String) throws { try sim.startApp(node) }

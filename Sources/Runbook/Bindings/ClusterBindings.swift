@@ -374,6 +374,15 @@ public final class ClusterBindings {
                 let q = try args.string(0), n = try args.optionalString(1).flatMap { Int($0) } ?? 1
                 return [.int(Int64(try backend.consume(queue: q, max: n)))]
             },
+            "feature_flags": { [unowned self] _ in [.array(try backend.featureFlags().map(ClusterBindings.lua))] },
+            "enable_feature_flags": { [unowned self] args in
+                // No argument: every stable flag (`enable_feature_flag all`); a name: that flag only.
+                let flag = try args.optionalString(0)
+                try call("enable_feature_flags", args: ["flags": flag ?? "all"], kind: .change, skipped: ()) {
+                    if let flag { try backend.enableFeatureFlag(flag) } else { try backend.enableAllFeatureFlags() }
+                }
+                return []
+            },
             "now": { [unowned self] _ in [.double(backend.now())] },
             "target": { [unowned self] _ in [.string(backend.targetDescription)] },
         ]
@@ -443,6 +452,16 @@ public final class ClusterBindings {
             "partitions": .array(n.partitions.map { .string($0) }),
             "replicas": .int(Int64(n.replicas)),
             "leaders": .int(Int64(n.leaders)),
+        ])
+    }
+
+    static func lua(_ f: FeatureFlag) -> LuaValue {
+        .map([
+            "name": .string(f.name),
+            "state": .string(f.state.rawValue),
+            "stability": .string(f.stability.rawValue),
+            "provided_by": .string(f.providedBy),
+            "desc": .string(f.description),
         ])
     }
 

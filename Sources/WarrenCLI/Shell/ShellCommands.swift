@@ -54,6 +54,7 @@ extension Shell {
             Lua (5.4, sandboxed): =expr prints an expression; any other line is a chunk.
               cluster.status() cluster.nodes() cluster.node("n1") cluster.queues{type="quorum"}
               cluster.declare_queue{name=, type=} cluster.grow(node, "all") cluster.shrink(node) cluster.rebalance("quorum")
+              cluster.feature_flags() cluster.enable_feature_flags() (every stable flag; or one: ("name"))
               n1:stop() n1:start() n1:drain() n1:revive() n1:await_running{timeout=60} n1:quorum_critical() n1:info()
             """
         if target.faults != nil {
