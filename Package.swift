@@ -47,12 +47,14 @@ let package = Package(
 
         // Tests (WarrenTestSupport: a pseudo-terminal that drives the built binary)
         .target(name: "WarrenTestSupport", path: "Tests/Support"),
+        // zlib, to read the browser's screenshots (SessionsTests: report.html in a headless browser)
+        .systemLibrary(name: "CZlib", path: "Tests/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .testTarget(name: "LuaTests", dependencies: ["Lua"]),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Cluster"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "warren", "WarrenTestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Sessions", "Simulator", "Cluster", "Lua"]),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator", "Cluster", "CZlib"]),
         .testTarget(name: "EndToEndTests", dependencies: ["warren", "WarrenTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

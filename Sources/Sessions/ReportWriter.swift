@@ -182,8 +182,9 @@ public enum ReportWriter {
 
         for e in entries {
             switch e.event {
-            case .sessionStart, .command:
-                // Commands a real backend ran stay in the journal; the report lists primitives.
+            case .sessionStart, .command, .canarySample:
+                // Commands a real backend ran and the canary's samples stay in the journal (the
+                // timeline draws the samples); the report lists primitives.
                 break
             case .stepStart(let s):
                 if openStart != nil { closeStep(nil, status: "no end recorded") }
