@@ -40,7 +40,7 @@ struct TimelineSVG {
         var o = ""
         o.reserveCapacity(4096 + timeline.steps.count * 600 + timeline.lanes.count * 4000)
         let w = TimelineSVG.n(width), h = TimelineSVG.n(height)
-        o += "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        o += "<svg id=\"timeline\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"sans-serif\" font-size=\"12\">\n"
         grid(&o)
         steps(&o)
         critical(&o)
