@@ -85,6 +85,9 @@ struct StoreTests {
         try journal.append(entry(kind: .stepStart, time: 3, step: "restart-n1"), durable: false)
         let entries = try JournalReader.read(store.journalPath(id))
         #expect(entries.map(\.kind) == [.sessionStart, .command, .stepStart])
+        // What the writer holds is what it wrote, in the order written (the end of a run draws its
+        // reports from it).
+        #expect(journal.written == entries)
         let l = store.listing(id)
         #expect(l.problem == nil && l.resumable, "\(l.problem ?? "")")
         // The canary's first sample, taken before the runbook starts, is held the same way.
@@ -97,6 +100,7 @@ struct StoreTests {
         let again = try JournalWriter(path: store.journalPath(id))
         try again.append(entry(kind: .command, time: 4, primitive: "cli"), durable: false)
         #expect(try JournalReader.read(store.journalPath(id)).last?.kind == .command)
+        #expect(try entries + again.written == JournalReader.read(store.journalPath(id)))
     }
 
     @Test("an id may be given by a unique prefix; unknown and ambiguous ones are clear errors")

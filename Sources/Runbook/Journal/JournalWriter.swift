@@ -47,6 +47,11 @@ public final class JournalWriter {
     public var beforeWrite: (() throws -> Void)?
     /// Where the torn tail of the journal was kept, when opening it had to repair one.
     public private(set) var repairedTornLine: String?
+    /// Every entry this writer wrote, in order: the report at the end of a run is drawn from them
+    /// rather than from the journal read back (a long session's journal takes the JSON decoder
+    /// most of a second).
+    public var written: [JournalEntry] { lock.withLock { entries } }
+    private var entries: [JournalEntry] = []
 
     public init(path: String, redact: @escaping (String) -> String = { $0 }) throws {
         self.path = path
@@ -113,6 +118,7 @@ public final class JournalWriter {
             throw JournalError(path: path, line: nil, reason: "cannot write: \(String(cString: strerror(errno)))")
         }
         unsynced = true
+        entries.append(entry)
         if durable { try syncWritten() }
         CrashPoint.reached(before: false)
     }

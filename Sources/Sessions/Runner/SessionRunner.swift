@@ -250,7 +250,7 @@ public final class SessionRunner {
             return Outcome(session: id, result: result)
         }
         try? target.persist()
-        writeReport(id: id, target: target)
+        writeReport(id: id, target: target, entries: (resume?.entries ?? []) + journal.written)
         console.write("report: \(dir)/report.md  (warren sessions show \(id)); timeline: report.html beside it\n")
         return Outcome(session: id, result: result)
     }
@@ -316,9 +316,11 @@ public final class SessionRunner {
 
     /// Writes `report.md` from the journal and the cluster's final state, and `report.html`, the
     /// session's timeline, beside it.
-    public func writeReport(id: String, target: ClusterTarget) {
+    /// - Parameter entries: the journal's entries, when the caller has them all (what it read on
+    ///   resume and what it wrote); nil: read from the journal file.
+    public func writeReport(id: String, target: ClusterTarget, entries known: [JournalEntry]? = nil) {
         let dir = paths.session(id)
-        guard let entries = try? JournalReader.read(dir + "/" + SessionStore.journalFile) else { return }
+        guard let entries = known ?? (try? JournalReader.read(dir + "/" + SessionStore.journalFile)) else { return }
         // Replicas and leaders counted from the queues (a real cluster's status has no counts).
         let queues = try? target.backend.queues(type: nil)
         var status = try? target.backend.status()
