@@ -47,6 +47,8 @@ let package = Package(
 
         // Tests (WarrenTestSupport: a pseudo-terminal that drives the built binary)
         .target(name: "WarrenTestSupport", path: "Tests/Support"),
+        // zlib, to read the browser's screenshots (SessionsTests: report.html in a headless browser)
+        .systemLibrary(name: "CZlib", path: "Tests/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .testTarget(name: "LuaTests", dependencies: ["Lua"]),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Cluster"]),
@@ -54,7 +56,7 @@ let package = Package(
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "Simulator", "warren", "WarrenTestSupport"],
                     exclude: ["Differential/Scenarios"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Sessions", "Simulator", "Cluster", "Lua"]),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator", "Cluster", "CZlib"]),
         .testTarget(name: "EndToEndTests", dependencies: ["warren", "WarrenTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

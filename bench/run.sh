@@ -19,6 +19,8 @@ echo "== simulator"
 .build/release/warren-bench view
 echo "== sweeps"
 .build/release/warren-bench sweep
+echo "== reports"
+.build/release/warren-bench report "${WARREN_STATE:-$HOME/.local/state/warren}/bench-report-tmp"
 if [ -x /usr/lib/rabbitmq/bin/rabbitmqctl ] && [ "${SKIP_RABBITMQ:-}" != 1 ]; then
   echo "== real RabbitMQ (devcluster on loopback)"
   .build/release/warren-bench rabbitmq

@@ -29,9 +29,23 @@ public final class Canary: @unchecked Sendable {
         }
     }
 
+    /// The running totals at one moment of the clock.
+    public struct Sample: Equatable, Sendable {
+        public var clock: Double
+        public var published: Int
+        public var confirmed: Int
+        public var consumed: Int
+    }
+
     public static let queue = "warren.canary"
     let transport: CanaryTransport
     let clock: () -> Double
+    /// Receives the running totals at most once per `sampleInterval` seconds of the clock, and
+    /// once more when the canary finishes: the session journals them, and its timeline draws
+    /// the rates and gaps from them. Called on the thread that ticks.
+    public var onSample: ((Sample) -> Void)?
+    public var sampleInterval = 1.0
+    private var lastSample: Double?
     private let lock = NSLock()
     private var report = Report()
     private var nextID = 1
@@ -63,7 +77,7 @@ public final class Canary: @unchecked Sendable {
         let now = clock()
         let confirmed = transport.publish(ids, queue: Canary.queue)
         let got = transport.consume(queue: Canary.queue, max: 1000)
-        lock.withLock {
+        let sample = lock.withLock { () -> Sample? in
             report.published += ids.count
             confirmedIDs.formUnion(confirmed)
             consumedIDs.formUnion(got)
@@ -74,7 +88,16 @@ public final class Canary: @unchecked Sendable {
                 report.longestGap = max(report.longestGap, now - start)
                 gapStart = nil
             }
+            if let last = lastSample, now - last < sampleInterval { return nil }
+            lastSample = now
+            return totals(at: now)
         }
+        if let sample { onSample?(sample) }
+    }
+
+    /// The totals now (called with the lock held).
+    private func totals(at now: Double) -> Sample {
+        Sample(clock: now, published: report.published, confirmed: confirmedIDs.count, consumed: consumedIDs.count)
     }
 
     /// Ticks every `interval` seconds on a thread of its own until `finish`.
@@ -110,12 +133,15 @@ public final class Canary: @unchecked Sendable {
             }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        return lock.withLock {
-            if let start = gapStart { report.longestGap = max(report.longestGap, clock() - start) }
+        let now = clock()
+        let (figures, last) = lock.withLock {
+            if let start = gapStart { report.longestGap = max(report.longestGap, now - start) }
             report.confirmed = confirmedIDs.count
             report.consumed = consumedIDs.count
             report.lost = confirmedIDs.subtracting(consumedIDs).count
-            return report
+            return (report, totals(at: now))
         }
+        onSample?(last)
+        return figures
     }
 }

@@ -182,8 +182,9 @@ public enum ReportWriter {
 
         for e in entries {
             switch e.event {
-            case .sessionStart, .command:
-                // Commands a real backend ran stay in the journal; the report lists primitives.
+            case .sessionStart, .command, .canarySample:
+                // Commands a real backend ran and the canary's samples stay in the journal (the
+                // timeline draws the samples); the report lists primitives.
                 break
             case .stepStart(let s):
                 if openStart != nil { closeStep(nil, status: "no end recorded") }
@@ -422,21 +423,29 @@ public enum ReportWriter {
 
     /// One line of text: newlines and other control characters would break the list or table.
     private static func inline(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : $0 }))
+        // Most text has none: check before building a copy (a long session's report has thousands).
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : $0 }))
     }
 
     private static func quote(_ s: String) -> String { "\"" + inline(s) + "\"" }
 
+    // Times and durations are formatted by hand: `String(format:)` costs microseconds a call, and
+    // a 1,000-step session's report formats tens of thousands.
+
     /// `2026-11-24 20:30:15 UTC`.
     public static func dateTime(_ t: Double) -> String {
         let c = utc(t)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", c.year, c.month, c.day, c.hour, c.minute, c.second)
+        return "\(c.year)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) UTC"
     }
 
     static func time(_ t: Double) -> String {
         let c = utc(t)
-        return String(format: "%02d:%02d:%02d", c.hour, c.minute, c.second)
+        return "\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
     }
+
+    /// `07`, `42`.
+    private static func two(_ v: Int) -> String { v < 10 ? "0" + String(v) : String(v) }
 
     static func utc(_ t: Double) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
         var seconds = time_t(t.rounded(.down))
@@ -448,8 +457,14 @@ public enum ReportWriter {
     /// `0.25 s`, `12.3 s`, `4m 12s`, `2h 5m`.
     static func duration(_ d: Double) -> String {
         let d = max(0, d)
-        if d < 10 { return String(format: "%.2f s", d) }
-        if d < 60 { return String(format: "%.1f s", d) }
+        if d < 10 {
+            let hundredths = Int((d * 100).rounded(.toNearestOrEven))
+            return "\(hundredths / 100).\(two(hundredths % 100)) s"
+        }
+        if d < 60 {
+            let tenths = Int((d * 10).rounded(.toNearestOrEven))
+            return "\(tenths / 10).\(tenths % 10) s"
+        }
         let s = Int(d.rounded())
         if s < 3600 { return "\(s / 60)m \(s % 60)s" }
         return "\(s / 3600)h \((s % 3600) / 60)m"

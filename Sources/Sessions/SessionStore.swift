@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Runbook
 
@@ -42,11 +43,12 @@ public struct SessionListing: Sendable {
 }
 
 /// The sessions directory: `$WARREN_STATE/sessions/<id>/` with `journal.jsonl`, `session.cast`,
-/// `report.md` and, on the simulator, `sim-state.json`.
+/// `report.md`, `report.html` and, on the simulator, `sim-state.json`.
 public struct SessionStore: Sendable {
     public static let journalFile = "journal.jsonl"
     public static let castFile = "session.cast"
     public static let reportFile = "report.md"
+    public static let htmlReportFile = "report.html"
 
     /// The sessions directory itself.
     public let directory: String
@@ -83,6 +85,7 @@ public struct SessionStore: Sendable {
     public func journalPath(_ id: String) -> String { path(of: id) + "/" + Self.journalFile }
     public func castPath(_ id: String) -> String { path(of: id) + "/" + Self.castFile }
     public func reportPath(_ id: String) -> String { path(of: id) + "/" + Self.reportFile }
+    public func htmlReportPath(_ id: String) -> String { path(of: id) + "/" + Self.htmlReportFile }
 
     /// Every session id, oldest first.
     public func ids() -> [String] {
@@ -137,19 +140,35 @@ public struct SessionStore: Sendable {
     /// - Returns: the text, and whether it was rendered from the journal.
     /// - Throws: `JournalError` naming file and line when the journal is needed and unreadable.
     public func report(_ id: String) throws -> (text: String, renderedFromJournal: Bool) {
-        let reportPath = reportPath(id)
-        let journalPath = journalPath(id)
-        let fm = FileManager.default
-        if let data = fm.contents(atPath: reportPath) {
-            let reportDate = (try? fm.attributesOfItem(atPath: reportPath)[.modificationDate]) as? Date
-            let journalDate = (try? fm.attributesOfItem(atPath: journalPath)[.modificationDate]) as? Date
-            if let journalDate, let reportDate, journalDate > reportDate {
-                // The journal went on after the report was written (a resume that crashed).
-            } else {
-                return (String(decoding: data, as: UTF8.self), false)
-            }
+        if isCurrent(reportPath(id), id), let data = FileManager.default.contents(atPath: reportPath(id)) {
+            return (String(decoding: data, as: UTF8.self), false)
         }
-        let entries = try JournalReader.read(journalPath)
+        let entries = try JournalReader.read(journalPath(id))
         return (ReportWriter.render(entries: entries, sessionID: id), true)
+    }
+
+    /// The path of the session's `report.html` (its timeline), written from the journal first
+    /// when it is missing or older than the journal (then without the simulator's invariants,
+    /// which only the run knew).
+    /// - Returns: the path, and whether it was written now.
+    /// - Throws: `SessionsError.missingFile` when the session has no journal to draw it from,
+    ///   `JournalError` when the journal is unreadable, `SessionsError.cannotWrite`.
+    public func htmlReport(_ id: String) throws -> (path: String, writtenNow: Bool) {
+        let path = htmlReportPath(id)
+        if isCurrent(path, id) { return (path, false) }
+        guard FileManager.default.fileExists(atPath: journalPath(id)) else {
+            throw SessionsError.missingFile(path: journalPath(id), what: "journal, which its timeline is drawn from")
+        }
+        try HTMLReport.write(to: path, entries: try JournalReader.read(journalPath(id)), sessionID: id, redactor: Redactor())
+        return (path, true)
+    }
+
+    /// Whether a file written from the journal exists and is at least as recent as the journal
+    /// (a resume that crashed carries the journal on after the reports were written).
+    private func isCurrent(_ path: String, _ id: String) -> Bool {
+        let fm = FileManager.default
+        guard let written = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return false }
+        guard let journal = (try? fm.attributesOfItem(atPath: journalPath(id)))?[.modificationDate] as? Date else { return true }
+        return journal <= written
     }
 }

@@ -47,9 +47,20 @@ struct SessionsCommand: ParsableCommand {
         @Argument(help: "The session id, or a unique beginning of it (see `warren sessions list`).")
         var session: String
 
+        @Flag(help: "Print the path of the session's report.html (its timeline: nodes, quorum-critical windows, steps, questions, canary rates) instead.")
+        var html = false
+
         func run() throws {
             let store = SessionStore()
             let id = try store.resolve(session)
+            if html {
+                let report = try store.htmlReport(id)
+                if report.writtenNow {
+                    Output.error("warren: note: \(report.path) was missing or older than the journal; it was drawn now from the journal.\n")
+                }
+                Output.write(report.path + "\n")
+                return
+            }
             let report = try store.report(id)
             if report.renderedFromJournal {
                 Output.error("warren: note: \(store.reportPath(id)) is missing or older than the journal; "

@@ -165,6 +165,28 @@ struct RunTests {
         #expect(report.contains("canary: published"))
     }
 
+    @Test("sessions show --html prints the path of the session's timeline, drawn again from the journal when it is gone; without a journal: exit 2")
+    func timeline() throws {
+        let w = try Warren(); defer { w.cleanUp() }
+        #expect(try w.run(["run", "rolling-restart", "--yes", "--canary"]).code == 0)
+        let session = try #require(w.sessions.first)
+        let page = w.state + "/sessions/\(session)/report.html"
+        let shown = try w.run(["sessions", "show", session, "--html"])
+        #expect(shown.code == 0 && shown.output == page + "\n", "\(shown.output)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("class=\"rate publish\"") && html.contains("data-node=\"rabbit@n3\""))
+
+        try FileManager.default.removeItem(atPath: page)
+        let again = try w.run(["sessions", "show", session, "--html"])
+        #expect(again.code == 0 && again.output.contains("drawn now from the journal") && again.output.hasSuffix(page + "\n"), "\(again.output)")
+
+        try FileManager.default.removeItem(atPath: page)
+        try FileManager.default.removeItem(atPath: w.state + "/sessions/\(session)/journal.jsonl")
+        let missing = try w.run(["sessions", "show", session, "--html"])
+        #expect(missing.code == 2, "\(missing.output)")
+        #expect(missing.output.contains("the session has no journal, which its timeline is drawn from"), "\(missing.output)")
+    }
+
     @Test("--plan shows steps and primitives and changes nothing")
     func plan() throws {
         let w = try Warren(); defer { w.cleanUp() }

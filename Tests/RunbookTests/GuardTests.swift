@@ -166,6 +166,12 @@ struct ShellGuardTests {
         #expect(rig.line("n1:stop()")?.contains("quorum-critical") == true)
         #expect(rig.line("n1:drain()") == nil)
         #expect(rig.calls == ["drain rabbit@n1"])
+        // The refusal is journaled (nothing was sent: no call entry), for the report and the timeline.
+        let refused = ((try? JournalReader.read(rig.journalPath)) ?? []).compactMap { e -> String? in
+            if case .primitiveResult(let r) = e.event, r.outcome == "refused" { return "\(r.primitive) \(r.node ?? "") \(r.message ?? "")" }
+            return nil
+        }
+        #expect(refused.count == 1 && refused[0].hasPrefix("stop rabbit@n1 rabbit@n1 is quorum-critical for"), "\(refused)")
     }
 }
 

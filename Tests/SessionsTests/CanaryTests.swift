@@ -56,6 +56,24 @@ struct CanaryTests {
         #expect(r.line.hasSuffix("lost 1, longest gap 0.0 s (drain stopped by Ctrl-C: messages still in the queue count as lost)"), "\(r.line)")
     }
 
+    @Test("the canary samples its totals at most once a second of its clock, and once more when it finishes")
+    func samples() {
+        let t = ScriptedTransport()
+        t.refuse = [8]
+        var time = 10.0
+        let canary = Canary(transport: t, clock: { time })
+        var samples: [Canary.Sample] = []
+        canary.onSample = { samples.append($0) }
+        for step in [0.0, 0.4, 0.9, 1.0, 1.5, 3.0] {
+            time = 10 + step
+            canary.tick(messages: 5)
+        }
+        _ = canary.finish(timeout: 0)
+        #expect(samples.map(\.clock) == [10, 11, 13, 13])
+        #expect(samples.map(\.published) == [5, 20, 30, 30])
+        #expect(samples.map(\.confirmed) == [5, 19, 29, 29])
+    }
+
     @Test("on the simulator the canary's ids follow the queue's message counts")
     func simulated() throws {
         let sim = Simulator(nodes: 3, seed: 1)

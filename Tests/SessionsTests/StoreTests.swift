@@ -85,12 +85,22 @@ struct StoreTests {
         try journal.append(entry(kind: .stepStart, time: 3, step: "restart-n1"), durable: false)
         let entries = try JournalReader.read(store.journalPath(id))
         #expect(entries.map(\.kind) == [.sessionStart, .command, .stepStart])
+        // What the writer holds is what it wrote, in the order written (the end of a run draws its
+        // reports from it).
+        #expect(journal.written == entries)
         let l = store.listing(id)
         #expect(l.problem == nil && l.resumable, "\(l.problem ?? "")")
+        // The canary's first sample, taken before the runbook starts, is held the same way.
+        let sampled = try store.create()
+        let withCanary = try JournalWriter(path: store.journalPath(sampled))
+        try withCanary.append(JournalEntry(.canarySample(.init(published: 5, confirmed: 5, consumed: 5)), time: 1, clock: 0), durable: false)
+        try withCanary.append(entry(kind: .sessionStart, time: 2, runbook: "rolling-restart", target: "sim:3"))
+        #expect(try JournalReader.read(store.journalPath(sampled)).map(\.kind) == [.sessionStart, .canarySample])
         // Reopened for a resume, the journal has begun: a command is written where it comes.
         let again = try JournalWriter(path: store.journalPath(id))
         try again.append(entry(kind: .command, time: 4, primitive: "cli"), durable: false)
         #expect(try JournalReader.read(store.journalPath(id)).last?.kind == .command)
+        #expect(try entries + again.written == JournalReader.read(store.journalPath(id)))
     }
 
     @Test("an id may be given by a unique prefix; unknown and ambiguous ones are clear errors")
@@ -116,6 +126,34 @@ struct StoreTests {
         let written = try store.report(done)
         #expect(!written.renderedFromJournal)
         #expect(written.text.contains("- Session: \(done)"))
+    }
+
+    @Test("show --html gives report.html, drawn from the journal when it is missing or older; without a journal it is a clear error")
+    func showHTML() throws {
+        let (store, done, _, _) = try threeSessions()
+        let first = try store.htmlReport(done)
+        #expect(first.writtenNow && first.path == store.htmlReportPath(done))
+        let page = try String(contentsOfFile: first.path, encoding: .utf8)
+        #expect(page.contains("<svg id=\"timeline\""))
+        #expect(page.contains("data-node=\"rabbit@n2\""))
+        #expect(try !store.htmlReport(done).writtenNow)
+
+        let empty = try store.create()
+        let error = try #require(throws: SessionsError.self) { try store.htmlReport(empty) }
+        #expect(error == .missingFile(path: store.journalPath(empty), what: "journal, which its timeline is drawn from"))
+        #expect(error.description.contains("has no journal"))
+    }
+
+    @Test("a canary sample is one compact journal line, read back as it was written")
+    func canarySampleLine() throws {
+        let sample = JournalEntry(.canarySample(.init(published: 120, confirmed: 118, consumed: 117)), time: 1_796_292_921.5, clock: 12.25)
+        let line = String(decoding: try JSONEncoder().encode(sample), as: UTF8.self)
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(Set(fields.keys) == ["kind", "time", "clock", "published", "confirmed", "consumed"])
+        #expect(fields["kind"] as? String == "canary_sample")
+        #expect(try JSONDecoder().decode(JournalEntry.self, from: Data(line.utf8)) == sample)
+        let incomplete = #"{"kind":"canary_sample","time":1,"published":3}"#
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(JournalEntry.self, from: Data(incomplete.utf8)) }
     }
 
     @Test("replay at speed 0 prints the recorded output, without waiting")
@@ -183,6 +221,8 @@ struct SecretsTests {
         let status = ClusterStatus(clusterName: secret, members: [], running: [], nodes: [])
         try ReportWriter.write(to: store.reportPath(id), entries: try JournalReader.read(store.journalPath(id)),
                                finalStatus: status, queues: [], sessionID: id, redactor: redactor)
+        try HTMLReport.write(to: store.htmlReportPath(id), entries: try JournalReader.read(store.journalPath(id)),
+                             sessionID: id, redactor: redactor)
 
         var checked = 0
         let files = FileManager.default.enumerator(atPath: state)!.compactMap { $0 as? String }
@@ -194,7 +234,7 @@ struct SecretsTests {
             #expect(!text.contains("XYZZY"), "\(file) contains part of the secret")
             checked += 1
         }
-        #expect(checked == 3)
+        #expect(checked == 4)
         // The redacted files are still useful.
         #expect(try store.report(id).text.contains("- Parameters: cookie=***"))
         #expect(try CastReader.read(store.castPath(id)).events.contains { $0.type == "i" && $0.data == "***" })

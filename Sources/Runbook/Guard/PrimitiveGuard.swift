@@ -99,6 +99,9 @@ public final class PrimitiveGuard: PrimitiveObserver {
             if !critical.isEmpty {
                 let why = "\(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s") (\(RunbookEngine.list(critical))): \(call.name) would leave \(critical.count == 1 ? "it" : "them") without a majority"
                 guard call.unsafe else {
+                    // Journaled, so the report and the timeline show when the node was critical.
+                    journal.append(.primitiveResult(.init(step: step, primitive: call.name, node: node,
+                                                          args: call.args.isEmpty ? nil : call.args, outcome: "refused", message: why)))
                     throw latch.stop(.failed("refused: \(why). Nothing was sent to the cluster. Wait for their replicas, or pass {unsafe = true} (asks a separate confirmation)"))
                 }
                 closeLine()

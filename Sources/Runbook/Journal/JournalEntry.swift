@@ -35,6 +35,7 @@ public struct JournalEntry: Equatable, Sendable {
         case .answer(let a): return a.step
         case .say(let s): return s.step
         case .note(let n): return n.step
+        case .canarySample: return nil
         }
     }
 }
@@ -63,6 +64,9 @@ public enum JournalEvent: Equatable, Sendable {
     case answer(Answer)
     case say(Said)
     case note(Note)
+    /// The canary's running totals (`--canary`), at most once a second of target time: the
+    /// timeline draws its rates and gaps from them.
+    case canarySample(CanarySample)
     case sessionEnd(SessionEnd)
 
     /// The `kind` field.
@@ -80,6 +84,7 @@ public enum JournalEvent: Equatable, Sendable {
         case say
         case note
         case interrupted
+        case canarySample = "canary_sample"
         case sessionEnd = "session_end"
     }
 
@@ -98,6 +103,7 @@ public enum JournalEvent: Equatable, Sendable {
         case .answer: return .confirmAnswered
         case .say: return .say
         case .note: return .note
+        case .canarySample: return .canarySample
         case .sessionEnd: return .sessionEnd
         }
     }
@@ -205,7 +211,9 @@ public enum JournalEvent: Equatable, Sendable {
         public var primitive: String
         public var node: String?
         public var args: [String: String]?
-        /// `ok` or `failed`; gates: `ok`, `refused`, `failed`; recovered on resume: also `not_applied`, `unknown`.
+        /// `ok` or `failed`; `refused` when the quorum interlock refused it (nothing was sent, no call
+        /// entry precedes it); gates: `ok`, `refused`, `failed`; recovered on resume: also
+        /// `not_applied`, `unknown`.
         public var outcome: String
         public var message: String?
         public var duration: Double?
@@ -295,6 +303,20 @@ public enum JournalEvent: Equatable, Sendable {
         }
     }
 
+    /// Running totals since the canary started; rates are the differences between two samples.
+    public struct CanarySample: Equatable, Sendable {
+        public var published: Int
+        /// Confirmed by the broker (a publish that was not confirmed failed: a gap).
+        public var confirmed: Int
+        /// Distinct messages consumed back.
+        public var consumed: Int
+        public init(published: Int, confirmed: Int, consumed: Int) {
+            self.published = published
+            self.confirmed = confirmed
+            self.consumed = consumed
+        }
+    }
+
     public struct SessionEnd: Equatable, Sendable {
         /// `done`, `failed`, `refused`, `interrupted`.
         public var outcome: String
@@ -337,6 +359,9 @@ extension JournalEntry: Codable {
         var modules: [String: String]?
         var clusterID: String?
         var mode: String?
+        var published: Int?
+        var confirmed: Int?
+        var consumed: Int?
 
         init(kind: JournalEvent.Kind, time: Double, clock: Double?) {
             self.kind = kind
@@ -397,6 +422,9 @@ extension JournalEntry: Codable {
         case .confirmAnswered: event = .answer(.init(step: l.step, answer: l.outcome ?? "", source: l.message))
         case .say: event = .say(.init(step: l.step, text: l.message ?? ""))
         case .note: event = .note(.init(step: l.step, key: try need(l.key, "key"), value: l.value ?? ""))
+        case .canarySample:
+            event = .canarySample(.init(published: try need(l.published, "published"), confirmed: try need(l.confirmed, "confirmed"),
+                                        consumed: try need(l.consumed, "consumed")))
         case .sessionEnd: event = .sessionEnd(.init(outcome: l.outcome ?? "done", message: l.message))
         }
         self.init(event, time: l.time, clock: l.clock)
@@ -427,6 +455,7 @@ extension JournalEntry: Codable {
         case .answer(let a): l.step = a.step; l.outcome = a.answer; l.message = a.source
         case .say(let s): l.step = s.step; l.message = s.text
         case .note(let n): l.step = n.step; l.key = n.key; l.value = n.value
+        case .canarySample(let c): l.published = c.published; l.confirmed = c.confirmed; l.consumed = c.consumed
         case .sessionEnd(let e): l.outcome = e.outcome; l.message = e.message
         }
         return l

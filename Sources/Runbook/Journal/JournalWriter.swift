@@ -28,11 +28,15 @@ public struct JournalError: Error, CustomStringConvertible {
 /// Before each line is written, ``beforeWrite`` runs: the session saves its target's state there,
 /// so the journal never says more than the saved cluster shows.
 ///
-/// A journal begins with its `session_start`: `command` entries appended to a new journal before
-/// it (the backend reading the cluster while the runbook is discovered) are held and written
-/// right after it. A journal whose last line was torn by a crash is repaired when it is opened:
-/// the torn bytes are cut off (the whole journal is first copied beside it, as
-/// `journal.jsonl.torn-<time>`), so what is appended starts on a line of its own.
+/// Appends may come from more than one thread (the canary's samples on a real cluster, from its
+/// own thread): each line is written whole, one at a time.
+///
+/// A journal begins with its `session_start`: `command` and `canary_sample` entries appended to a
+/// new journal before it (the backend reading the cluster while the runbook is discovered, the
+/// canary's first tick) are held and written right after it. A journal whose last line was torn by
+/// a crash is repaired when it is opened: the torn bytes are cut off (the whole journal is first
+/// copied beside it, as `journal.jsonl.torn-<time>`), so what is appended starts on a line of its
+/// own.
 public final class JournalWriter {
     public let path: String
     private let fd: Int32
@@ -43,6 +47,11 @@ public final class JournalWriter {
     public var beforeWrite: (() throws -> Void)?
     /// Where the torn tail of the journal was kept, when opening it had to repair one.
     public private(set) var repairedTornLine: String?
+    /// Every entry this writer wrote, in order: the report at the end of a run is drawn from them
+    /// rather than from the journal read back (a long session's journal takes the JSON decoder
+    /// most of a second).
+    public var written: [JournalEntry] { lock.withLock { entries } }
+    private var entries: [JournalEntry] = []
 
     public init(path: String, redact: @escaping (String) -> String = { $0 }) throws {
         self.path = path
@@ -68,20 +77,23 @@ public final class JournalWriter {
     private var unsynced = false
     /// Whether the journal has its first entry (false for a new one until its session_start).
     private var begun: Bool
-    private var heldCommands: [JournalEntry] = []
+    private var held: [JournalEntry] = []
+    private let lock = NSLock()
 
     public func append(_ entry: JournalEntry, durable: Bool = true) throws {
+        lock.lock()
+        defer { lock.unlock() }
         if !begun {
-            if entry.kind == .command {
-                heldCommands.append(entry)
+            if entry.kind == .command || entry.kind == .canarySample {
+                held.append(entry)
                 return
             }
             begun = true
             try writeLine(entry, durable: false)
-            let held = heldCommands
-            heldCommands = []
-            for command in held { try writeLine(command, durable: false) }
-            if durable { try sync() }
+            let waiting = held
+            held = []
+            for e in waiting { try writeLine(e, durable: false) }
+            if durable { try syncWritten() }
             return
         }
         try writeLine(entry, durable: durable)
@@ -106,12 +118,19 @@ public final class JournalWriter {
             throw JournalError(path: path, line: nil, reason: "cannot write: \(String(cString: strerror(errno)))")
         }
         unsynced = true
-        if durable { try sync() }
+        entries.append(entry)
+        if durable { try syncWritten() }
         CrashPoint.reached(before: false)
     }
 
     /// fsyncs what was written since the last sync.
     public func sync() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try syncWritten()
+    }
+
+    private func syncWritten() throws {
         guard unsynced else { return }
         guard fsync(fd) == 0 else {
             throw JournalError(path: path, line: nil, reason: "cannot sync: \(String(cString: strerror(errno)))")

@@ -36,9 +36,9 @@ public final class SessionJournal {
         self.latch = latch
     }
 
-    /// Step bookkeeping, notes and what the runbook says ride along with the next durable entry.
+    /// Step bookkeeping, notes, canary samples and what the runbook says ride along with the next durable entry.
     static func isBookkeeping(_ kind: JournalEvent.Kind) -> Bool {
-        [.stepStart, .stepDone, .stepSkipped, .say, .note, .command].contains(kind)
+        [.stepStart, .stepDone, .stepSkipped, .say, .note, .command, .canarySample].contains(kind)
     }
 
     public func append(_ event: JournalEvent) {

@@ -233,7 +233,7 @@ public final class SessionRunner {
         engine.sessionStart = JournalEvent.SessionStart(modules: source.moduleHashes(library: library),
                                                         target: target.backend.targetDescription,
                                                         cluster: identity.name, clusterID: identity.id)
-        let canary = startCanary(target, console: console)
+        let canary = startCanary(target, console: console, journal: journal)
         engine.primitiveGuard.lockLost = { lock.verify() }
         engine.primitiveGuard.checkpoint = { try target.persist(checkpoint: $0) }
         engine.primitiveGuard.afterPrimitive = { [afterPrimitive] call in
@@ -256,8 +256,8 @@ public final class SessionRunner {
         }
         try? target.persist()
         if recordsSessions {
-            writeReport(id: id, target: target)
-            console.write("report: \(dir)/report.md  (warren sessions show \(id))\n")
+            writeReport(id: id, target: target, entries: (resume?.entries ?? []) + journal.written)
+            console.write("report: \(dir)/report.md  (warren sessions show \(id)); timeline: report.html beside it\n")
         }
         return Outcome(session: id, result: result, target: target)
     }
@@ -294,8 +294,8 @@ public final class SessionRunner {
     }
 
     /// Declares the canary queue and starts its traffic (a thread of its own where it does not
-    /// tick after every primitive).
-    private func startCanary(_ target: ClusterTarget, console: Console) -> Canary? {
+    /// tick after every primitive); its samples go to the journal, for the timeline.
+    private func startCanary(_ target: ClusterTarget, console: Console, journal: JournalWriter) -> Canary? {
         guard canary else { return nil }
         let transport: CanaryTransport
         do {
@@ -306,6 +306,10 @@ public final class SessionRunner {
         }
         let backend = target.backend
         let c = Canary(transport: transport, clock: { backend.now() })
+        c.onSample = { s in
+            let sample = JournalEvent.CanarySample(published: s.published, confirmed: s.confirmed, consumed: s.consumed)
+            try? journal.append(JournalEntry(.canarySample(sample), clock: s.clock), durable: false)
+        }
         do {
             try c.prepare()
         } catch {
@@ -317,16 +321,21 @@ public final class SessionRunner {
         return c
     }
 
-    /// Writes `report.md` from the journal and the cluster's final state.
-    public func writeReport(id: String, target: ClusterTarget) {
+    /// Writes `report.md` from the journal and the cluster's final state, and `report.html`, the
+    /// session's timeline, beside it.
+    /// - Parameter entries: the journal's entries, when the caller has them all (what it read on
+    ///   resume and what it wrote); nil: read from the journal file.
+    public func writeReport(id: String, target: ClusterTarget, entries known: [JournalEntry]? = nil) {
         let dir = paths.session(id)
-        guard let entries = try? JournalReader.read(dir + "/journal.jsonl") else { return }
+        guard let entries = known ?? (try? JournalReader.read(dir + "/" + SessionStore.journalFile)) else { return }
         // Replicas and leaders counted from the queues (a real cluster's status has no counts).
         let queues = try? target.backend.queues(type: nil)
         var status = try? target.backend.status()
         if let queues, let counted = status?.nodesCounting(queues) { status?.nodes = counted }
-        try? ReportWriter.write(to: dir + "/report.md", entries: entries, finalStatus: status,
-                                queues: queues, invariants: target.invariants(),
-                                sessionID: id, redactor: target.redactor)
+        let invariants = target.invariants()
+        try? ReportWriter.write(to: dir + "/" + SessionStore.reportFile, entries: entries, finalStatus: status,
+                                queues: queues, invariants: invariants, sessionID: id, redactor: target.redactor)
+        try? HTMLReport.write(to: dir + "/" + SessionStore.htmlReportFile, entries: entries, nodes: target.backend.nodeNames,
+                              invariants: invariants, sessionID: id, redactor: target.redactor)
     }
 }

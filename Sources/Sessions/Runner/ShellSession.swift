@@ -68,7 +68,7 @@ public final class ShellSession {
         target.commandLog = nil
         try? target.persist()
         recorder?.close()
-        runner.writeReport(id: id, target: target)
+        runner.writeReport(id: id, target: target, entries: journal.writer?.written)
         owner.release(directory)
     }
 }

@@ -2,7 +2,7 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let usage = "usage: warren-bench lua|engine|recording|simulator|view|sweep|rabbitmq [options]\n"
+let usage = "usage: warren-bench lua|engine|recording|simulator|view|sweep|report|rabbitmq [options]\n"
 guard let suite = arguments.first else {
     FileHandle.standardError.write(usage.data(using: .utf8)!)
     exit(2)
@@ -15,6 +15,7 @@ case "recording": recordingBenchmarks(rest)
 case "simulator": simulatorBenchmarks(rest)
 case "view": viewBenchmarks(rest)
 case "sweep": sweepBenchmarks(rest)
+case "report": reportBenchmarks(rest)
 case "rabbitmq": rabbitmqBenchmarks(rest)
 default:
     FileHandle.standardError.write("unknown suite '\(suite)'\n\(usage)".data(using: .utf8)!)
