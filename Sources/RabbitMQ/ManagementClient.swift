@@ -38,6 +38,9 @@ final class ManagementClient {
     private let session: URLSession
     private let challenges = ChallengeRefuser()
     var onRequest: ((CommandRecord) -> Void)?
+    /// Why a host cannot answer, known without asking it (it does not resolve, or was silent a
+    /// moment ago); such a request fails at once instead of waiting out its time box.
+    var knownUnreachable: ((String) -> String?)?
 
     /// Answers the server's request for credentials (a 401 with `WWW-Authenticate`) by cancelling
     /// the task: the credentials were already sent, and swift-corelibs-foundation would otherwise
@@ -73,6 +76,7 @@ final class ManagementClient {
         guard let creds = credentials else { throw Failure.noCredentials }
         let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
         guard let url = URL(string: trimmed + path) else { throw Failure.unreachable("bad URL \(trimmed + path)") }
+        if let host = url.host, let why = knownUnreachable?(host) { throw Failure.unreachable(why) }
         let limit = timeout ?? self.timeout
         var req = URLRequest(url: url, timeoutInterval: limit)
         req.httpMethod = method

@@ -33,6 +33,8 @@ public final class RabbitMQBackend: Backend {
     public let notices: [String]
 
     let http: ManagementClient
+    /// What each host's epmd answered a moment ago (see ``unreachableReason(_:)``).
+    let reachability = Reachability()
     let environment: [String: String]
     private var identityChecked = false
     /// Nodes this backend drained and has not restarted or revived since: their closed AMQP port
@@ -56,6 +58,13 @@ public final class RabbitMQBackend: Backend {
         }
         self.notices = notices
         self.http.onRequest = { [weak self] record in self?.record(record) }
+        self.http.knownUnreachable = { [reachability] host in
+            switch reachability.recent(host) {
+            case .unresolved?: return "\(host) does not resolve"
+            case .silent?: return "\(host) does not answer"
+            default: return nil
+            }
+        }
     }
 
     /// Loads the inventory file and builds the backend.
@@ -108,6 +117,7 @@ public final class RabbitMQBackend: Backend {
 
     /// The cluster's name: management API first, then `cluster_status`.
     public func clusterName() throws -> String {
+        probeHosts()
         for n in orderedNodes {
             guard let base = n.management else { continue }
             do {
