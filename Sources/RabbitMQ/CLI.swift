@@ -27,8 +27,10 @@ extension RabbitMQBackend {
             record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: 69, duration: 0, output: result.stderr, timedOut: false))
             return result
         }
-        let result = ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: timeout ?? cliTimeout,
-                                       interrupted: interruptRequested)
+        let limit = timeout ?? cliTimeout
+        let result = waiting("\(tool) \(args.first ?? "")" + (node.map { " on \($0)" } ?? ""), limit: limit) {
+            ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: limit, interrupted: interruptRequested)
+        }
         record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: result.exitCode, duration: result.duration,
                              output: result.combined, timedOut: result.timedOut))
         return result

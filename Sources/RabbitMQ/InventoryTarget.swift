@@ -13,6 +13,10 @@ public final class InventoryTarget: ClusterTarget {
     public var faults: FaultInjecting? { nil }
     public var confirmsShellChanges: Bool { true }
     public var canaryTicksAfterPrimitives: Bool { false }
+    public var waits: Waits? {
+        get { rabbit.waits }
+        set { rabbit.waits = newValue }
+    }
     public var commandLog: ((CommandRecord) -> Void)? {
         get { rabbit.onCommand }
         set { rabbit.onCommand = newValue }

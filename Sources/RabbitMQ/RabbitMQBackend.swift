@@ -10,6 +10,11 @@ import Foundation
 /// the first change, the cluster's name must equal the inventory's `cluster`.
 public final class RabbitMQBackend: Backend {
     public let inventory: Inventory
+    /// Where the backend says what it waits for (a CLI call, a start command, an HTTP request, a
+    /// poll): the session shows it live.
+    public var waits: Waits? {
+        didSet { http.waits = waits }
+    }
     /// Hides secrets in everything handed to ``onCommand`` and in error messages.
     public private(set) var redactor: Redactor
     /// Called after every command (CLI, start/stop, HTTP) with its redacted record: the journal hook.
@@ -164,12 +169,19 @@ public final class RabbitMQBackend: Backend {
         defer {
             record(CommandRecord(kind: .wait, argv: [what], exitCode: 0, duration: monotonicSeconds() - start, output: "", timedOut: false))
         }
+        waits?.observe("waiting for \(what)")
         while true {
             if interruptRequested() { throw Self.interrupted("stopped waiting for \(what)", node: nil) }
             let left = seconds - (monotonicSeconds() - start)
             if left <= 0 { return }
             Thread.sleep(forTimeInterval: min(left, 0.05))
         }
+    }
+
+    /// Runs `body` as a wait the session can show (see ``waits``).
+    func waiting<T>(_ what: String, limit: Double?, _ body: () throws -> T) rethrows -> T {
+        guard let waits else { return try body() }
+        return try waits.during(what, limit: limit, body)
     }
 
     static func interrupted(_ what: String, node: String?) -> ClusterError {
