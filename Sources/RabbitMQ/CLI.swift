@@ -22,6 +22,7 @@ extension RabbitMQBackend {
         argv += args
         if json { argv += ["--formatter", "json"] }
         let exe = (inventory.cliPath as NSString).appendingPathComponent(tool)
+        if let missing = missingTool(tool) { return missing }
         if let n = node, let reason = unreachableReason(n) {
             let result = ProcessResult(exitCode: 69, stdout: "", stderr: reason, duration: 0, timedOut: false)
             record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: 69, duration: 0, output: result.stderr, timedOut: false))
@@ -34,6 +35,14 @@ extension RabbitMQBackend {
         record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: result.exitCode, duration: result.duration,
                              output: result.combined, timedOut: result.timedOut))
         return result
+    }
+
+    /// Exit 127 when the tool is not installed at the inventory's `cli.path`: said before anything
+    /// about a node, since no probe of a host can help it.
+    func missingTool(_ tool: String) -> ProcessResult? {
+        let exe = (inventory.cliPath as NSString).appendingPathComponent(tool)
+        if FileManager.default.isExecutableFile(atPath: exe) { return nil }
+        return ProcessResult(exitCode: 127, stdout: "", stderr: "\(exe) not found", duration: 0, timedOut: false)
     }
 
     /// Runs a CLI tool and maps a failure to a ``ClusterError`` with the tool's own message.
@@ -116,6 +125,7 @@ extension RabbitMQBackend {
     /// Runs a read on the first node whose VM answers; exit 69/78 (down, cookie) moves on to the next.
     func cliOnAnyNode(_ tool: String, _ args: [String], json: Bool = true, prefer: [String] = []) throws -> (node: String, result: ProcessResult) {
         var errors: [(ClusterError, ProcessResult)] = []
+        if let missing = missingTool(tool) { throw cliError(tool, node: nil, args: args, missing) }
         let order = prefer + orderedNodes.map(\.name).filter { !prefer.contains($0) }
         probeHosts()
         for n in order {
