@@ -4,9 +4,26 @@ import Foundation
 /// Versions, feature flags and policies: what an upgrade is planned from, and the flags it
 /// enables.
 extension RabbitMQBackend {
-    /// From `cluster_status` (the management API reports the versions of the node answering only).
+    /// Each running member's own management API (`/api/overview` reports the versions of the node
+    /// answering only), else `cluster_status`.
     public func nodeVersions() throws -> [String: NodeVersions] {
-        try rawStatus(preferCLI: true).versions
+        if let versions = nodeVersionsHTTP() { return versions }
+        return try rawStatus(preferCLI: true).versions
+    }
+
+    /// One GET per running member, against 0.6 s for `cluster_status`; nil when a member's API
+    /// does not answer for itself (drained, no credentials, no URL).
+    func nodeVersionsHTTP() -> [String: NodeVersions]? {
+        guard let running = managementRead([BrokerAnswer.Node].self, "/api/nodes")?.filter({ $0.running == true }).map(\.name),
+              !running.isEmpty else { return nil }
+        var out: [String: NodeVersions] = [:]
+        for n in running {
+            guard nodeNames.contains(n), let base = entry(n).management,
+                  let o = try? http.get(BrokerAnswer.Overview.self, base: base, path: "/api/overview"), o.node == n,
+                  let v = o.rabbitmq_version, let e = o.erlang_version else { return nil }
+            out[n] = NodeVersions(rabbitmq: v, erlang: e)
+        }
+        return out
     }
 
     /// `rabbitmqctl list_feature_flags name state stability provided_by desc doc_url` on the first
