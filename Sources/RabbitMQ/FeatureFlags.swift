@@ -26,9 +26,11 @@ extension RabbitMQBackend {
         return out
     }
 
-    /// `rabbitmqctl list_feature_flags name state stability provided_by desc doc_url` on the first
-    /// member that answers.
+    /// `GET /api/feature-flags` (the same fields, from the same `rabbit_ff_extra:cli_info/0`:
+    /// rabbit_mgmt_wm_feature_flags.erl@v3.10.8), else `rabbitmqctl list_feature_flags name state
+    /// stability provided_by desc doc_url` on the first member that answers.
     public func featureFlags() throws -> [FeatureFlag] {
+        if let list = managementRead([BrokerAnswer.FeatureFlag].self, "/api/feature-flags") { return try list.map { try $0.model() } }
         let (_, r) = try cliOnAnyNode("rabbitmqctl", ["list_feature_flags", "name", "state", "stability", "provided_by", "desc", "doc_url"])
         return try decode([BrokerAnswer.FeatureFlag].self, r).map { try $0.model() }
     }

@@ -7,6 +7,9 @@ import Foundation
 /// confirmed, so losing it breaks the invariant); the disabled feature flags, the policies and
 /// the partition handling. What it cannot keep as it was is listed in ``CopyOrigin/notes``.
 extension Simulator {
+    /// The format of the state ``snapshot()`` writes (and the newest ``restore(_:)`` reads).
+    public static var stateFormat: Int { SimState.currentFormat }
+
     /// Where this cluster was copied from; nil for a cluster the simulator created.
     public var copiedFrom: CopyOrigin? { s.copiedFrom }
 

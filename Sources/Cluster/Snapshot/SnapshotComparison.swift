@@ -170,7 +170,8 @@ public struct SnapshotComparison: Equatable, Sendable {
         leaders.isEmpty ? "none" : leaders.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
-    static func versions(_ s: ClusterStatus) -> String {
+    /// The distinct versions the members run, e.g. `RabbitMQ 3.10.8, Erlang 25.2.1`.
+    public static func versions(_ s: ClusterStatus) -> String {
         let distinct = Set(s.nodes.filter { s.members.contains($0.name) }.compactMap(\.versions).map { "RabbitMQ \($0.rabbitmq), Erlang \($0.erlang)" })
         return distinct.isEmpty ? "not read" : distinct.sorted().joined(separator: "; ")
     }
