@@ -26,6 +26,10 @@ public struct SnapshotComparison: Equatable, Sendable {
     public struct Finding: Equatable, Sendable {
         public var text: String
         public var unexpected: Bool
+        public init(text: String, unexpected: Bool) {
+            self.text = text
+            self.unexpected = unexpected
+        }
     }
 
     /// One line of the overview: what, at the start, at the end.
