@@ -32,6 +32,9 @@ public protocol Backend: AnyObject {
     func health(_ node: String) throws -> [HealthCheck]
     /// The source document's requirements, checked.
     func preflight() throws -> [PreflightCheck]
+    /// Each running member's `cluster_partition_handling` as its configuration has it: `ignore`,
+    /// `pause_minority`, `autoheal` or `pause_if_all_down` (what a snapshot copies).
+    func partitionHandlingByNode() throws -> [String: String]
 
     // MARK: Versions, feature flags, policies (what an upgrade is planned from)
     /// Each running node's RabbitMQ and Erlang versions, by node (a stopped node reports none).

@@ -15,8 +15,11 @@ extension RabbitMQBackend {
 
     /// Runs a CLI tool; never throws (see ``cliChecked``). A node whose host does not resolve
     /// or does not answer is not asked: the result is exit 69 with the reason, at once.
+    /// - Parameter recordOutput: false for a command whose output may hold secrets (`environment`
+    ///   prints the node's configuration, passwords included): its record has no output.
     @discardableResult
-    func cli(_ tool: String, node: String?, _ args: [String], json: Bool = false, timeout: Double? = nil) -> ProcessResult {
+    func cli(_ tool: String, node: String?, _ args: [String], json: Bool = false, timeout: Double? = nil,
+             recordOutput: Bool = true) -> ProcessResult {
         var argv: [String] = []
         if let n = node { argv += ["-n", n] }
         argv += args
@@ -33,7 +36,7 @@ extension RabbitMQBackend {
             ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: limit, interrupted: interruptRequested)
         }
         record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: result.exitCode, duration: result.duration,
-                             output: result.combined, timedOut: result.timedOut))
+                             output: recordOutput ? result.combined : "", timedOut: result.timedOut))
         return result
     }
 

@@ -14,9 +14,10 @@ public enum ReportWriter {
     ///   - entries: the session's journal, in order (as `JournalReader.read` returns it).
     ///   - finalStatus, queues: the cluster as it was left, when known.
     ///   - invariants: the simulator's invariant checks, when run on the simulator.
+    ///   - verification: the "Verification" section (``SessionVerification``), when the session has one.
     ///   - sessionID: named in the report and in the resume hint.
     public static func render(entries: [JournalEntry], finalStatus: ClusterStatus? = nil, queues: [QueueInfo]? = nil,
-                              invariants: InvariantReport? = nil, sessionID: String? = nil) -> String {
+                              invariants: InvariantReport? = nil, verification: String? = nil, sessionID: String? = nil) -> String {
         var out = ""
         guard !entries.isEmpty else {
             out += "# warren session\(sessionID.map { " " + $0 } ?? "")\n\nThe journal has no entries.\n"
@@ -53,6 +54,7 @@ public enum ReportWriter {
         out += renderSteps(entries)
         out += renderAnswers(entries)
         out += renderNotes(entries)
+        out += verification ?? ""
         if finalStatus != nil || queues != nil {
             out += renderCluster(finalStatus, queues)
         }
@@ -68,10 +70,10 @@ public enum ReportWriter {
     /// half-written report).
     /// - Throws: `SessionsError.cannotWrite`.
     public static func write(to path: String, entries: [JournalEntry], finalStatus: ClusterStatus? = nil,
-                             queues: [QueueInfo]? = nil, invariants: InvariantReport? = nil,
+                             queues: [QueueInfo]? = nil, invariants: InvariantReport? = nil, verification: String? = nil,
                              sessionID: String? = nil, redactor: Redactor) throws {
         let text = redactor.redact(render(entries: entries, finalStatus: finalStatus, queues: queues,
-                                          invariants: invariants, sessionID: sessionID))
+                                          invariants: invariants, verification: verification, sessionID: sessionID))
         try writeFileAtomically(path, text)
     }
 

@@ -144,7 +144,8 @@ public struct SessionStore: Sendable {
             return (String(decoding: data, as: UTF8.self), false)
         }
         let entries = try JournalReader.read(journalPath(id))
-        return (ReportWriter.render(entries: entries, sessionID: id), true)
+        return (ReportWriter.render(entries: entries, verification: SessionVerification.markdown(directory: path(of: id), entries: entries),
+                                    sessionID: id), true)
     }
 
     /// The path of the session's `report.html` (its timeline), written from the journal first

@@ -4,16 +4,34 @@ import Cluster
 extension Simulator {
     // MARK: Names, clock, log
 
-    func name(_ i: Int) -> String { "rabbit@n\(i + 1)" }
-    func short(_ i: Int) -> String { "n\(i + 1)" }
+    func name(_ i: Int) -> String { names[i] }
+    func short(_ i: Int) -> String { shortNames[i] }
 
     func index(_ node: String) throws -> Int {
-        let host = node.hasPrefix("rabbit@") ? String(node.dropFirst(7)) : node
-        if host.hasPrefix("n"), let k = Int(host.dropFirst()), k >= 1, k <= s.nodes.count,
-           "n\(k)" == host {
-            return k - 1
+        guard let i = nodeIndex[node] else { throw ClusterError.unknownNode(node, known: nodeNames) }
+        return i
+    }
+
+    /// Node names (`rabbit@n1...`, or a copied cluster's), their short forms (the host, else the
+    /// part before `@`, where unambiguous) and the lookup of both.
+    func rebuildNames() {
+        let count = s.nodes.count
+        names = s.nodeNames.count == count ? s.nodeNames : (0..<count).map { "rabbit@n\($0 + 1)" }
+        func parts(_ n: String) -> (local: String, host: String) {
+            let p = n.split(separator: "@", maxSplits: 1).map(String.init)
+            return p.count == 2 ? (p[0], p[1]) : (n, n)
         }
-        throw ClusterError.unknownNode(node, known: nodeNames)
+        let hosts = names.map { parts($0).host }, locals = names.map { parts($0).local }
+        shortNames = names.indices.map { i in
+            if hosts.filter({ $0 == hosts[i] }).count == 1 { return hosts[i] }
+            if locals.filter({ $0 == locals[i] }).count == 1 { return locals[i] }
+            return names[i]
+        }
+        nodeIndex = [:]
+        for i in names.indices {
+            nodeIndex[names[i]] = i
+            if nodeIndex[shortNames[i]] == nil { nodeIndex[shortNames[i]] = i }
+        }
     }
 
     func timeString(_ ms: Int64) -> String {
@@ -89,7 +107,7 @@ extension Simulator {
     func requireVM(_ i: Int) throws {
         let n = s.nodes[i]
         if !n.resolvable {
-            throw ClusterError(.unavailable, "unable to perform an operation on node '\(name(i))': could not resolve hostname 'n\(i + 1)' (nxdomain); check DNS or /etc/hosts", node: name(i))
+            throw ClusterError(.unavailable, "unable to perform an operation on node '\(name(i))': could not resolve hostname '\(name(i).split(separator: "@").last ?? "")' (nxdomain); check DNS or /etc/hosts", node: name(i))
         }
         if !n.vm { throw ClusterError.nodeDown(name(i)) }
         if n.cookie != 0 {
@@ -326,7 +344,7 @@ extension Simulator {
         replicaOnline(q, k) && (s.catchingUp.isEmpty || queueIndexOf(q).map { s.catchingUp[catchUpKey($0, q.members[k])] == nil } ?? true)
     }
 
-    func queueIndexOf(_ q: SimQueue) -> Int? { queueByName[q.name] }
+    func queueIndexOf(_ q: SimQueue) -> Int? { queueByName[q.key] }
 
     /// Members whose replica has the log and is reachable from candidate c (c's own count included).
     func supporters(_ q: SimQueue, _ c: Int) -> Int {
@@ -391,12 +409,13 @@ extension Simulator {
 
     /// Indices and leader counts are derived from the queues; rebuilt after a restore.
     func rebuildIndices() {
+        rebuildNames()
         replicaIndex = Array(repeating: [], count: s.nodes.count)
         classicIndex = Array(repeating: [], count: s.nodes.count)
         leaderCount = Array(repeating: 0, count: s.nodes.count)
         queueByName = [:]
         for (q, queue) in s.queues.enumerated() {
-            if !queue.deleted { queueByName[queue.name] = q }
+            if !queue.deleted { queueByName[queue.key] = q }
             if queue.type == .classic {
                 if let h = queue.members.first { classicIndex[h].append(q) }
             } else {

@@ -44,6 +44,6 @@ extension Simulator {
         afterChange()
     }
 
-    /// A simulated cluster has no policies.
-    public func policies() throws -> [Policy] { [] }
+    /// A new simulated cluster has none; a copy has those of the cluster it copies.
+    public func policies() throws -> [Policy] { s.policies }
 }

@@ -48,12 +48,17 @@ extension Simulator {
                 : q.members.indices.filter { replicaOnline(q, $0) }.map { q.members[$0] }
             let catching = q.type == .classic || s.catchingUp.isEmpty ? []
                 : q.members.indices.filter { replicaOnline(q, $0) && !replicaCaughtUp(q, $0) }.map { q.members[$0] }
-            out.append(QueueInfo(name: q.name, type: q.type, durable: q.durable,
+            out.append(QueueInfo(name: q.name, vhost: q.vhost, type: q.type, durable: q.durable,
                                  leader: (q.type == .classic ? q.members.first : q.leader).map(name),
                                  members: q.members.map(name), online: online.map(name), catchingUp: catching.map(name),
                                  messages: q.messages, available: available(q)))
         }
         return out
+    }
+
+    /// Every running member has the cluster's one setting.
+    public func partitionHandlingByNode() throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try status().running.map { ($0, s.partitionHandling.rawValue) })
     }
 
     public func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws {
@@ -182,9 +187,10 @@ extension Simulator {
             var args: [String: Definitions.Argument] = ["x-queue-type": .string(q.type.rawValue)]
             if let g = q.groupSize { args["x-quorum-initial-group-size"] = .int(g) }
             if q.type != .classic { args["x-queue-leader-locator"] = .string(q.locator.rawValue) }
-            return Definitions.Queue(name: q.name, durable: q.durable, arguments: args)
+            return Definitions.Queue(name: q.name, vhost: q.vhost, durable: q.durable, arguments: args)
         }
-        let defs = Definitions(rabbit_version: version, rabbitmq_version: version,
+        let vhosts = Set(["/"] + queues.map(\.vhost)).sorted().map { Definitions.VHost(name: $0) }
+        let defs = Definitions(rabbit_version: version, rabbitmq_version: version, vhosts: vhosts,
                                global_parameters: [.init(name: "cluster_name", value: s.clusterName)], queues: queues)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

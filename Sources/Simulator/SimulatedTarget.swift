@@ -130,5 +130,9 @@ public final class SimulatedTarget: ClusterTarget {
 public struct StateFileError: Error, CustomStringConvertible {
     public var path: String
     public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
     public var description: String { "\(path): \(reason); nothing was changed" }
 }

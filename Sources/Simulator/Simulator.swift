@@ -14,7 +14,11 @@ public final class Simulator: Backend, FaultInjecting {
     var replicaIndex: [[Int]] = []
     var classicIndex: [[Int]] = []
     var leaderCount: [Int] = []
+    /// Queues by ``SimQueue/key`` (their name in the default virtual host `/`).
     var queueByName: [String: Int] = [:]
+    var names: [String] = []
+    var shortNames: [String] = []
+    var nodeIndex: [String: Int] = [:]
     /// Incremented by every change (an event logged, time passing): a saved copy is current while
     /// this has not moved since.
     public internal(set) var revision = 0
@@ -229,7 +233,7 @@ public final class Simulator: Backend, FaultInjecting {
         s.queues[q].deleted = true
         s.queues[q].lost += s.queues[q].messages
         s.queues[q].messages = 0
-        queueByName[s.queues[q].name] = nil
+        queueByName[s.queues[q].key] = nil
     }
 
     /// `force_boot` applies to the next boot of a stopped node; with the app running the CLI refuses

@@ -118,6 +118,7 @@ extension SimNode {
 /// One queue. Classic queues have one member, their home node.
 struct SimQueue: Codable {
     var name: String
+    var vhost = "/"
     var type: QueueType
     var durable: Bool
     var groupSize: Int?
@@ -147,12 +148,34 @@ struct SimEvent: Codable {
     var queue: Int?
 }
 
+/// Where a simulated cluster copied from another came from (`warren snapshot`).
+public struct CopyOrigin: Codable, Equatable, Sendable {
+    /// The copied cluster's name and target (`prod-eu`, `sim:3`).
+    public var cluster: String
+    public var target: String
+    /// When its snapshot was taken (seconds since 1970).
+    public var takenAt: Double
+    /// What the copy could not keep as it was (a partition handling the simulator does not model...).
+    public var notes: [String]
+}
+
 /// Everything a simulator is; encoded by `snapshot()`. Queues are packed one line each
 /// (tens of thousands of them must save in milliseconds: the engine saves after every primitive).
+///
+/// Every format keeps `format` and `warren` (the writer's version) at the top level: a build that
+/// finds a newer format names both in its refusal.
 struct SimState: Codable {
-    /// The newest state format this build reads and writes.
-    static let currentFormat = 2
+    /// The newest state format this build reads and writes. 3: node names, queue virtual hosts,
+    /// policies and the origin of a copy (`warren snapshot`).
+    static let currentFormat = 3
     var format = SimState.currentFormat
+    /// The warren that wrote the state (format 3 on).
+    var warren = WarrenVersion.current
+    /// The nodes' names when they are not `rabbit@n1...` (a copy of a real cluster); empty: those.
+    var nodeNames: [String] = []
+    /// The policies of a copied cluster (a new simulated cluster has none).
+    var policies: [Policy] = []
+    var copiedFrom: CopyOrigin?
     var clusterName: String
     /// Unique per simulated cluster (drawn at creation, outside the seeded generator): a resume
     /// compares it, as it compares a real cluster's name.
@@ -189,23 +212,33 @@ func indices(_ set: UInt64) -> [Int] {
 
 extension SimState {
     enum CodingKeys: String, CodingKey {
-        case format, clusterName, clusterID, partitionHandling, nowMs, rng, seq, nextCookie, nodes, queues, events, log,
-             disabledFeatureFlags, checkpoint, catchingUp
+        case format, warren, nodeNames, policies, copiedFrom, clusterName, clusterID, partitionHandling, nowMs, rng, seq,
+             nextCookie, nodes, queues, events, log, disabledFeatureFlags, checkpoint, catchingUp
     }
 
     /// A state file this build cannot read because a newer warren wrote it.
     struct NewerFormat: Error, CustomStringConvertible {
         var format: Int
+        var writer: String?
         var description: String {
-            "it was written by a newer warren (state format \(format); this warren reads up to \(SimState.currentFormat)): run that warren, or start a new simulated cluster"
+            let by = writer.flatMap { $0 == WarrenVersion.current ? nil : "warren \($0)" } ?? "a newer warren"
+            return "it was written by \(by) (state format \(format)); this warren \(WarrenVersion.current) "
+                + "reads state formats up to \(SimState.currentFormat): use that warren or a newer one, or take the snapshot again with this one"
         }
     }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        // Format 1 (no field) had neither an id nor a checkpoint.
+        // Format 1 (no field) had neither an id nor a checkpoint; format 2 had no names, virtual hosts,
+        // policies or origin.
         format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
-        if format > SimState.currentFormat { throw NewerFormat(format: format) }
+        if format > SimState.currentFormat {
+            throw NewerFormat(format: format, writer: try? c.decodeIfPresent(String.self, forKey: .warren))
+        }
+        warren = try c.decodeIfPresent(String.self, forKey: .warren) ?? "before 0.14"
+        nodeNames = try c.decodeIfPresent([String].self, forKey: .nodeNames) ?? []
+        policies = try c.decodeIfPresent([Policy].self, forKey: .policies) ?? []
+        copiedFrom = try c.decodeIfPresent(CopyOrigin.self, forKey: .copiedFrom)
         clusterName = try c.decode(String.self, forKey: .clusterName)
         clusterID = try c.decodeIfPresent(String.self, forKey: .clusterID) ?? ""
         checkpoint = try c.decodeIfPresent(PrimitiveCheckpoint.self, forKey: .checkpoint)
@@ -216,8 +249,9 @@ extension SimState {
         seq = try c.decode(Int.self, forKey: .seq)
         nextCookie = try c.decode(Int.self, forKey: .nextCookie)
         nodes = try c.decode([SimNode].self, forKey: .nodes)
+        let withVHost = format >= 3
         queues = try c.decode([String].self, forKey: .queues).map { line in
-            guard let q = SimQueue(packed: line) else {
+            guard let q = SimQueue(packed: line, withVHost: withVHost) else {
                 throw DecodingError.dataCorruptedError(forKey: .queues, in: c, debugDescription: "bad queue line: \(line.prefix(80))")
             }
             return q
@@ -230,6 +264,10 @@ extension SimState {
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(SimState.currentFormat, forKey: .format)
+        try c.encode(WarrenVersion.current, forKey: .warren)
+        if !nodeNames.isEmpty { try c.encode(nodeNames, forKey: .nodeNames) }
+        if !policies.isEmpty { try c.encode(policies, forKey: .policies) }
+        try c.encodeIfPresent(copiedFrom, forKey: .copiedFrom)
         try c.encode(clusterName, forKey: .clusterName)
         try c.encode(clusterID, forKey: .clusterID)
         try c.encodeIfPresent(checkpoint, forKey: .checkpoint)
@@ -249,22 +287,25 @@ extension SimState {
 
 extension SimQueue {
     /// `type durable groupSize locator members epochs leader messages published confirmed
-    /// consumed lost deleted downSince downMs losses name`, space-separated; lists are
-    /// comma-separated, absent values `-`; the name comes last so it needs no escaping.
+    /// consumed lost deleted downSince downMs losses vhost name`, space-separated; lists are
+    /// comma-separated, absent values `-`; the virtual host percent-encoded (format 3 on); the
+    /// name comes last so it needs no escaping.
     var packed: String {
         func list(_ xs: [Int]) -> String { xs.isEmpty ? "-" : xs.map(String.init).joined(separator: ",") }
         let fields: [String] = [
             type.rawValue, durable ? "1" : "0", groupSize.map(String.init) ?? "-", locator.rawValue,
             list(members), list(epochs), leader.map(String.init) ?? "-", String(messages), String(published),
             String(confirmed), String(consumed), String(lost), deleted ? "1" : "0",
-            downSince.map(String.init) ?? "-", String(downMs), String(losses), name,
+            downSince.map(String.init) ?? "-", String(downMs), String(losses), SimQueue.escape(vhost), name,
         ]
         return fields.joined(separator: " ")
     }
 
-    init?(packed line: String) {
-        let f = line.split(separator: " ", maxSplits: 16, omittingEmptySubsequences: false)
-        guard f.count == 17, let type = QueueType(rawValue: String(f[0])),
+    /// - Parameter withVHost: the line has the virtual host field (format 3 on).
+    init?(packed line: String, withVHost: Bool = true) {
+        let fieldCount = withVHost ? 18 : 17
+        let f = line.split(separator: " ", maxSplits: fieldCount - 1, omittingEmptySubsequences: false)
+        guard f.count == fieldCount, let type = QueueType(rawValue: String(f[0])),
               let locator = LeaderLocator(rawValue: String(f[3])) else { return nil }
         func int(_ s: Substring) -> Int? { Int(s) }
         func list(_ s: Substring) -> [Int]? {
@@ -282,9 +323,47 @@ extension SimQueue {
         if f[6] != "-" && leader == nil { return nil }
         let downSince = f[13] == "-" ? nil : Int64(f[13])
         if f[13] != "-" && downSince == nil { return nil }
-        self.init(name: String(f[16]), type: type, durable: f[1] == "1", groupSize: groupSize, locator: locator,
+        guard let vhost = withVHost ? SimQueue.unescape(f[16]) : "/" else { return nil }
+        self.init(name: String(f[fieldCount - 1]), vhost: vhost, type: type, durable: f[1] == "1", groupSize: groupSize, locator: locator,
                   members: members, epochs: epochs, leader: leader, messages: messages, published: published,
                   confirmed: confirmed, consumed: consumed, lost: lost, deleted: f[12] == "1",
                   downSince: downSince, downMs: downMs, losses: losses)
+    }
+}
+
+extension SimQueue {
+    /// How ``Simulator/queueByName`` finds it: the name in `/` (where the primitives declare,
+    /// publish and consume), else the virtual host and the name.
+    var key: String { vhost == "/" ? name : vhost + "\u{0}" + name }
+
+    /// `/` as is; any other virtual host with `%`, spaces and control characters percent-encoded.
+    static func escape(_ vhost: String) -> String {
+        if vhost == "/" { return vhost }
+        var bytes: [UInt8] = []
+        for b in vhost.utf8 {
+            if b <= 0x20 || b == 0x25 || b == 0x7f {
+                let hex = Array("0123456789ABCDEF".utf8)
+                bytes += [0x25, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func unescape(_ field: Substring) -> String? {
+        if field == "/" { return "/" }
+        var bytes: [UInt8] = []
+        var it = Array(field.utf8)[...]
+        while let b = it.popFirst() {
+            if b == 0x25 {
+                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+                bytes.append(v)
+                it = it.dropFirst(2)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -29,6 +29,8 @@ enum Exit {
         case let e as InventoryError: return (e.description, usage)
         case let e as DrillInputError: return (e.description, usage)
         case let e as DevCluster.Failure: return (e.description, failed)
+        case let e as SnapshotFailure: return (e.description, failed)
+        case let e as ClusterSnapshot.Unreadable: return (e.description, usage)
         case let e as FileWriteError: return (e.description, failed)
         case let e as VersionError: return (e.description, usage)
         case let e as UpgradePathError:

@@ -122,9 +122,17 @@ struct RunbooksCommand: ParsableCommand {
 
 /// `warren preflight [target]`: the source document's requirements, checked.
 struct PreflightCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "preflight", abstract: "Check the source document's requirements on a cluster.")
+    static let configuration = CommandConfiguration(
+        commandName: "preflight", abstract: "Check the source document's requirements on a cluster.",
+        discussion: """
+            --format json prints one object: cluster (the target), passed (no check failed), checks \
+            [{name, outcome ("pass", "warn" or "fail"), detail}].
+
+            Exit codes: 0 no check failed, 1 a check failed or the cluster could not be read, 2 usage.
+            """)
 
     @OptionGroup var target: TargetOptions
+    @Option(help: "text or json.") var format: OutputFormat = .text
 
     func run() throws {
         let t = try target.makeTarget()
@@ -132,7 +140,14 @@ struct PreflightCommand: ParsableCommand {
         do { checks = try t.backend.preflight() } catch {
             throw RunbookError.failed("preflight could not run: \(error)")
         }
-        Output.write(RunbookCatalog.renderPreflight(checks) + "\n")
+        if format == .json {
+            struct Check: Encodable { var name: String; var outcome: String; var detail: String }
+            struct Document: Encodable { var cluster: String; var passed: Bool; var checks: [Check] }
+            Output.write(try OutputFormat.json(Document(cluster: t.backend.targetDescription, passed: !checks.contains { $0.outcome == .fail },
+                                                        checks: checks.map { Check(name: $0.name, outcome: $0.outcome.rawValue, detail: $0.detail) })))
+        } else {
+            Output.write(RunbookCatalog.renderPreflight(checks) + "\n")
+        }
         if checks.contains(where: { $0.outcome == .fail }) { throw ExitCode(Exit.failed) }
     }
 }

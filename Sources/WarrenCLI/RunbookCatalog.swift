@@ -14,14 +14,24 @@ enum RunbookCatalog {
     }
 
     static func summary(of source: RunbookSource) -> String? {
+        declaration(of: source)?["summary"].stringValue
+    }
+
+    /// The names of the runbook's parameters (`params = { { name = ... } }`).
+    static func parameters(of source: RunbookSource) -> [String] {
+        declaration(of: source)?["params"].tableValue?.array.compactMap { $0.tableValue?["name"].stringValue } ?? []
+    }
+
+    /// The table the runbook gives `runbook{...}`, read without running anything after it.
+    static func declaration(of source: RunbookSource) -> LuaTable? {
         let lua = LuaState(memoryLimit: 8 << 20, instructionBudget: 1_000_000)
-        var summary: String?
+        var declared: LuaTable?
         lua.register("runbook") { args in
-            summary = try args.table(0)["summary"].stringValue
+            declared = try args.table(0)
             throw LuaArgumentError("declared")  // stop here: nothing else runs
         }
         _ = try? lua.execute(source.content, chunkName: source.fileName)
-        return summary
+        return declared
     }
 
     static func render(_ library: RunbookLibrary) -> String {

@@ -13,11 +13,31 @@ struct SessionsCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the recorded sessions, oldest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the recorded sessions, oldest first.",
+            discussion: """
+                --format json prints one object: directory, sessions [{id, runbook ("shell" for a \
+                shell session), target, started (UTC, ISO 8601; null when unreadable), outcome \
+                ("done", "failed", "refused", "interrupted", "running", "crashed", "unreadable"; \
+                for a shell "open", "closed", "killed"), stopped_at (the step; null), resumable, \
+                problem (why the journal cannot be read; null)}], oldest first.
+                """)
+
+        @Option(help: "text or json.") var format: OutputFormat = .text
 
         func run() throws {
             let store = SessionStore()
-            print(List.render(store.list(), directory: store.directory), terminator: "")
+            guard format == .json else { return Output.write(List.render(store.list(), directory: store.directory)) }
+            struct Session: Encodable {
+                var id: String, runbook: String, target: String, started: Nullable<String>, outcome: String
+                var stopped_at: Nullable<String>, resumable: Bool, problem: Nullable<String>
+            }
+            struct Document: Encodable { var directory: String; var sessions: [Session] }
+            let iso = ISO8601DateFormatter()
+            Output.write(try OutputFormat.json(Document(directory: store.directory, sessions: store.list().map { s in
+                Session(id: s.id, runbook: s.runbook, target: s.target, started: Nullable(s.started.map { iso.string(from: Date(timeIntervalSince1970: $0)) }),
+                        outcome: s.outcome, stopped_at: Nullable(s.stoppedAt), resumable: s.resumable, problem: Nullable(s.problem))
+            })))
         }
 
         /// The sessions as a table, then unreadable ones and what to do next.

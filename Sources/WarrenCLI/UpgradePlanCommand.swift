@@ -33,8 +33,6 @@ struct UpgradePlanCommand: ParsableCommand {
             target older than the cluster, a node reporting a release the table does not know.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
-
     @Option(help: ArgumentHelp("The release to plan from (instead of reading a target's).", valueName: "VERSION"))
     var from: String?
 
@@ -44,7 +42,7 @@ struct UpgradePlanCommand: ParsableCommand {
     @OptionGroup var target: TargetOptions
 
     @Option(help: "text or json.")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     func validate() throws {
         if from != nil && (target.inventory != nil || target.simNodes != nil || target.simState != nil) {

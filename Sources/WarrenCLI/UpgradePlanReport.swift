@@ -98,20 +98,11 @@ struct UpgradePlanReport {
         var cluster: Nullable<ClusterPart>
     }
 
-    /// An optional written as null rather than left out: the documented keys are always there.
-    struct Nullable<T: Encodable>: Encodable {
-        var value: T?
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.singleValueContainer()
-            if let value { try c.encode(value) } else { try c.encodeNil() }
-        }
-    }
-
     func json() throws -> String {
         let hops = plan.hops.map { h in
             Hop(from: "\(h.from)", to: "\(h.to)", kind: h.kind.rawValue, enable_first: h.enableFirst, block_boot: h.blockBoot,
-                erlang: Nullable(value: h.erlang.flatMap { e in e.min.flatMap { min in e.max.map { Erlang(min: min, max: $0, source: e.source) } } }),
-                erlang_shared: Nullable(value: h.erlangShared), changes: h.changes.map { Sourced(text: $0.value, source: $0.source) }, source: h.source)
+                erlang: Nullable(h.erlang.flatMap { e in e.min.flatMap { min in e.max.map { Erlang(min: min, max: $0, source: e.source) } } }),
+                erlang_shared: Nullable(h.erlangShared), changes: h.changes.map { Sourced(text: $0.value, source: $0.source) }, source: h.source)
         }
         let cluster = readiness.map { r in
             ClusterPart(nodes: r.versions.nodes.map { Node(name: $0.name, rabbitmq: "\($0.rabbitmq)", erlang: $0.erlang) },
@@ -122,9 +113,7 @@ struct UpgradePlanReport {
         }
         let window = VersionTable.mixedVersionWindow
         let doc = Document(from: "\(plan.from)", to: "\(plan.to)", direct: plan.direct, hops: hops,
-                           mixed_version_window: Sourced(text: window.value, source: window.source), cluster: Nullable(value: cluster))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(doc), as: UTF8.self) + "\n"
+                           mixed_version_window: Sourced(text: window.value, source: window.source), cluster: Nullable(cluster))
+        return try OutputFormat.json(doc)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 
 /// `warren`: the root command. With no subcommand it opens the shell on the embedded simulator.
@@ -10,7 +11,9 @@ public struct WarrenCommand: ParsableCommand {
             Exit codes: 0 done, 1 procedure failed or refused, 2 usage or input error, 3 interrupted (resumable).
             State lives in $WARREN_STATE (default $XDG_STATE_HOME/warren, else ~/.local/state/warren).
             """,
+        version: "warren \(WarrenVersion.current)",
         subcommands: [ShellCommand.self, RunCommand.self, ResumeCommand.self, RunbooksCommand.self, PreflightCommand.self,
+                      StatusCommand.self, NodesCommand.self, QueuesCommand.self, SnapshotCommand.self,
                       SessionsCommand.self, ReplayCommand.self, DrillCommand.self, SweepCommand.self, DevclusterCommand.self,
                       UpgradePlanCommand.self],
         defaultSubcommand: ShellCommand.self

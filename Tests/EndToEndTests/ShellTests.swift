@@ -100,6 +100,35 @@ struct ShellTests {
         try t.expect("members running")
     }
 
+    @Test("Tab completes runbook parameters, resumable session ids, queue types and queue names")
+    func completionOfArguments() throws {
+        let w = try Warren(); defer { w.cleanUp() }
+        // An unfinished session to resume: the first confirmation refused.
+        try "no\n".write(toFile: w.state + "/no.txt", atomically: true, encoding: .utf8)
+        #expect(try w.run(["run", "rolling-restart", "--answers", w.state + "/no.txt"]).code != 0)
+        let session = try #require(w.sessions.last)
+        let t = try w.terminal()
+        try t.expect(prompt)
+        t.send("plan rolling-restart ti\t")
+        try t.expect("meout=")
+        t.send("1 no\t")
+        try t.expect("des=")
+        t.send("n1\r")
+        try t.expect("END OF PLAN")
+        t.send("resume \t")
+        try t.expect(String(session.dropFirst(3)))
+        t.sendControl("c")
+        try t.expect(prompt)
+        t.send("queues qu\t")
+        try t.expect("orum")
+        t.send("\r")
+        try t.expect("payments")
+        t.send("=cluster.publish(\"pay\t")
+        try t.expect("ments")
+        t.send("\", 2)\r")
+        try t.expect("\r\n2\r\n")
+    }
+
     @Test("Ctrl-C clears a half-typed line")
     func ctrlCOnLine() throws {
         let w = try Warren(); defer { w.cleanUp() }

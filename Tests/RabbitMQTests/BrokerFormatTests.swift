@@ -143,4 +143,15 @@ struct BrokerFormatTests {
         #expect(e.code == .usage)
         #expect(e.message.hasSuffix("This feature flag is not supported by node wv1@localhost"), "\(e.message)")
     }
+
+    @Test("the partition handling is read from a node's environment: a mode, or pause_if_all_down's tuple (3.10.8)")
+    func partitionHandlingFromEnvironment() throws {
+        for (file, mode) in [("environment.json", "ignore"), ("environment.pause_minority.json", "pause_minority"),
+                             ("environment.pause_if_all_down.json", "pause_if_all_down")] {
+            let text = String(decoding: try Self.fixture("3.10.8/" + file), as: UTF8.self)
+            #expect(RabbitMQBackend.partitionHandling(environment: text) == mode, "\(file)")
+        }
+        #expect(RabbitMQBackend.partitionHandling(environment: #"{"rabbit": {}}"#) == nil)
+        #expect(RabbitMQBackend.partitionHandling(environment: "Error: unable to connect") == nil)
+    }
 }

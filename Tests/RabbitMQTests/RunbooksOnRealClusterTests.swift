@@ -63,6 +63,10 @@ extension RealClusterTests {
         #expect(canary.contains(", lost 0,"), "\(canary)")
         #expect(!canary.contains("confirmed 0,"), "\(canary)")
         #expect(primitives(r.state).filter { $0.hasPrefix("stop ") }.sorted() == f.members.map { "stop \($0)" }.sorted())
+        // Its verification compares the cluster at the start and the end: nothing unexpected.
+        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: r.state + "/sessions").first)
+        let report = try String(contentsOfFile: "\(r.state)/sessions/\(session)/report.md", encoding: .utf8)
+        #expect(report.contains("## Verification") && report.contains("no unexpected difference."), "\(report)")
         expectConverged()
     }
 

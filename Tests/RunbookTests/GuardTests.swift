@@ -33,6 +33,7 @@ final class UnansweredQuorumCheck: Backend {
     func awaitOnlineQuorumPlusOne(_ node: String, timeout: Double) throws { try sim.awaitOnlineQuorumPlusOne(node, timeout: timeout) }
     func health(_ node: String) throws -> [HealthCheck] { try sim.health(node) }
     func preflight() throws -> [PreflightCheck] { try sim.preflight() }
+    func partitionHandlingByNode() throws -> [String: String] { try sim.partitionHandlingByNode() }
     func nodeVersions() throws -> [String: NodeVersions] { try sim.nodeVersions() }
     func featureFlags() throws -> [FeatureFlag] { try sim.featureFlags() }
     func enableFeatureFlag(_ name: String) throws { try sim.enableFeatureFlag(name) }

@@ -246,6 +246,9 @@ public final class SessionRunner {
         engine.sessionStart = JournalEvent.SessionStart(modules: source.moduleHashes(library: library),
                                                         target: target.backend.targetDescription,
                                                         cluster: identity.name, clusterID: identity.id)
+        // Before anything changes (the canary declares its queue): what the report compares the end with.
+        let start = !recordsSessions ? nil : resume == nil ? SessionVerification.takeStart(target, directory: dir)
+            : SessionVerification.readStart(directory: dir)
         let canary = startCanary(target, console: console, journal: journal)
         engine.primitiveGuard.lockLost = { lock.verify() }
         engine.primitiveGuard.checkpoint = { try target.persist(checkpoint: $0) }
@@ -269,7 +272,7 @@ public final class SessionRunner {
         }
         try? target.persist()
         if recordsSessions {
-            writeReport(id: id, target: target, entries: (resume?.entries ?? []) + journal.written)
+            writeReport(id: id, target: target, entries: (resume?.entries ?? []) + journal.written, start: start)
             console.write("report: \(dir)/report.md  (warren sessions show \(id)); timeline: report.html beside it\n")
         }
         return Outcome(session: id, result: result, target: target)
@@ -336,18 +339,33 @@ public final class SessionRunner {
 
     /// Writes `report.md` from the journal and the cluster's final state, and `report.html`, the
     /// session's timeline, beside it.
-    /// - Parameter entries: the journal's entries, when the caller has them all (what it read on
-    ///   resume and what it wrote); nil: read from the journal file.
-    public func writeReport(id: String, target: ClusterTarget, entries known: [JournalEntry]? = nil) {
+    /// - Parameters:
+    ///   - entries: the journal's entries, when the caller has them all (what it read on resume
+    ///     and what it wrote); nil: read from the journal file.
+    ///   - start: the session's start snapshot (or why it has none): the end one is taken and kept,
+    ///     and the report compares them; nil: no verification (a shell session).
+    public func writeReport(id: String, target: ClusterTarget, entries known: [JournalEntry]? = nil,
+                            start: SessionVerification.Taken? = nil) {
         let dir = paths.session(id)
         guard let entries = known ?? (try? JournalReader.read(dir + "/" + SessionStore.journalFile)) else { return }
-        // Replicas and leaders counted from the queues (a real cluster's status has no counts).
-        let queues = try? target.backend.queues(type: nil)
-        var status = try? target.backend.status()
-        if let queues, let counted = status?.nodesCounting(queues) { status?.nodes = counted }
+        var verification: String?
+        var status: ClusterStatus?
+        var queues: [QueueInfo]?
+        if let start {
+            let end = SessionVerification.take(target, to: dir + "/" + SessionVerification.endFile)
+            verification = SessionVerification.markdown(start: start, end: end, entries: entries)
+            if case .snapshot(let s) = end { (status, queues) = (s.status, s.queues) }
+        }
+        if status == nil {
+            // Replicas and leaders counted from the queues (a real cluster's status has no counts).
+            queues = try? target.backend.queues(type: nil)
+            status = try? target.backend.status()
+            if let queues, let counted = status?.nodesCounting(queues) { status?.nodes = counted }
+        }
         let invariants = target.invariants()
         try? ReportWriter.write(to: dir + "/" + SessionStore.reportFile, entries: entries, finalStatus: status,
-                                queues: queues, invariants: invariants, sessionID: id, redactor: target.redactor)
+                                queues: queues, invariants: invariants, verification: verification, sessionID: id,
+                                redactor: target.redactor)
         try? HTMLReport.write(to: dir + "/" + SessionStore.htmlReportFile, entries: entries, nodes: target.backend.nodeNames,
                               invariants: invariants, sessionID: id, redactor: target.redactor)
     }

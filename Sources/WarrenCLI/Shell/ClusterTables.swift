@@ -54,8 +54,8 @@ public enum ClusterTables {
 
     public static func queues(_ queues: [QueueInfo], shortNames: [String: String]) -> String {
         var rows = [["QUEUE", "TYPE", "LEADER", "MEMBERS", "ONLINE", "MESSAGES", "STATE"]]
-        for q in queues.sorted(by: { $0.name < $1.name }) {
-            rows.append([q.name, q.type.rawValue, q.leader.map { shortNames[$0] ?? $0 } ?? "-", short(q.members, shortNames),
+        for q in queues.sorted(by: { ($0.vhost, $0.name) < ($1.vhost, $1.name) }) {
+            rows.append([q.vhost == "/" ? q.name : "\(q.vhost)/\(q.name)", q.type.rawValue, q.leader.map { shortNames[$0] ?? $0 } ?? "-", short(q.members, shortNames),
                          short(q.online, shortNames), String(q.messages), q.available ? "available" : "UNAVAILABLE"])
         }
         return table(rows)

@@ -263,9 +263,9 @@ final class Shell {
     func complete(_ line: String) -> [String] {
         let word = Completion.word(before: line, breaks: editor.wordBreakCharacters)
         let before = line.dropLast(word.count)
-        let words = before.split(separator: " ")
-        if let first = words.first, ["run", "plan"].contains(String(first)), words.count == 1 {
-            return library.names().filter { $0.hasPrefix(word) }
+        let words = before.split(separator: " ").map(String.init)
+        if let first = words.first, Shell.commandNames.contains(first), before.hasSuffix(" ") {
+            return commandArguments(first, words, word)
         }
         if before.hasSuffix("\"") || before.hasSuffix("'") {
             let queues = (try? target.backend.queues(type: nil))?.map(\.name) ?? []
@@ -278,6 +278,24 @@ final class Shell {
         }
         candidates += luaCompletions(word)
         return Array(Set(candidates)).sorted()
+    }
+
+    /// A shell command's arguments: `run`/`plan` a runbook, then its parameters (`NAME=`, those
+    /// not given yet); `resume` an unfinished session; `queues` a type.
+    private func commandArguments(_ command: String, _ words: [String], _ word: String) -> [String] {
+        switch command {
+        case "run", "plan":
+            if words.count == 1 { return library.names().filter { $0.hasPrefix(word) } }
+            guard let source = try? library.find(words[1]) else { return [] }
+            let given = Set(words.dropFirst(2).compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+            return RunbookCatalog.parameters(of: source).filter { !given.contains($0) }.map { $0 + "=" }.filter { $0.hasPrefix(word) }
+        case "resume" where words.count == 1:
+            return SessionStore(directory: paths.sessions).list().filter(\.resumable).map(\.id).filter { $0.hasPrefix(word) }.reversed()
+        case "queues" where words.count == 1:
+            return QueueType.allCases.map(\.rawValue).filter { $0.hasPrefix(word) }
+        default:
+            return []
+        }
     }
 
     private func luaCompletions(_ word: String) -> [String] {
