@@ -137,7 +137,7 @@ public struct DrillRunner {
 
         // The cluster.
         let sim = Simulator(nodes: spec.nodes, seed: spec.seed, clusterName: "sim", partitionHandling: spec.partitionHandling,
-                            formed: spec.formed, spares: spec.spares)
+                            formed: spec.formed, spares: spec.spares, version: spec.version)
         do {
             if spec.demo { try sim.declareDemoSet() }
         } catch {

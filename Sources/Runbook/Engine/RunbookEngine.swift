@@ -67,6 +67,8 @@ public final class RunbookEngine {
     /// What the session's start entry says besides the runbook and its parameters (the runner
     /// fills in target, cluster, module hashes).
     public var sessionStart = JournalEvent.SessionStart()
+    /// The session's directory (`session.file(name)`); nil for a plan.
+    public var sessionDirectory: String?
 
     let journal: SessionJournal
     let questions: Questions
