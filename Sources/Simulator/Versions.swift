@@ -95,21 +95,21 @@ extension Simulator {
         ClusterError(.timeout, "Khepri has timed out on node \(name(i)).\nKhepri cluster could be in minority.", node: name(i))
     }
 
-    /// Why node i cannot boot on its release, if it cannot: a required flag of `rabbit`
-    /// disabled (rabbit_ff_registry_factory.erl@v4.2.9 L261-298: the node logs "required feature
-    /// flag not enabled! It must be enabled before upgrading RabbitMQ" and stops with
-    /// failed_to_initialize_feature_flags_registry), or an Erlang the release does not run on
-    /// (release notes 3.11.0 L68-71 and 3.13.0 L92-95: "nodes will fail to start"). Required
-    /// flags of plugins are marked enabled instead (3.12+).
+    /// Why node i cannot boot on its release, if it cannot: an Erlang the release does not run on
+    /// (release notes 3.11.0 L68-71 and 3.13.0 L92-95: "nodes will fail to start"), or a required
+    /// flag of `rabbit` disabled (rabbit_ff_registry_factory.erl@v4.2.9 L261-298: the node logs
+    /// "required feature flag not enabled! It must be enabled before upgrading RabbitMQ" and stops
+    /// with failed_to_initialize_feature_flags_registry). Required flags of plugins are marked
+    /// enabled instead (3.12+).
     func bootRefusal(_ i: Int) -> String? {
         guard let f = facts(i) else { return nil }
+        if let range = f.erlang, range.contains(s.nodes[i].erlang) == false {
+            return "RabbitMQ \(f.version) does not run on Erlang \(s.nodes[i].erlang) (it runs on \(ErlangRange.text(range)))"
+        }
         if let missing = f.bootBlocking.first(where: { !s.nodes[i].flags.contains($0) }) {
             return "Feature flags: `\(missing)`: required feature flag not enabled! It must be enabled before upgrading RabbitMQ. "
                 + "Error during startup: {error,failed_to_initialize_feature_flags_registry} (RabbitMQ \(f.version) requires it; "
                 + "only the previous release can enable it now)"
-        }
-        if let range = f.erlang, range.contains(s.nodes[i].erlang) == false {
-            return "RabbitMQ \(f.version) does not run on Erlang \(s.nodes[i].erlang) (it runs on \(ErlangRange.text(range)))"
         }
         let missingPluginFlags = f.enabledAtBoot.filter { !s.nodes[i].flags.contains($0) }
         if !missingPluginFlags.isEmpty { s.nodes[i].setFlags(s.nodes[i].flags + missingPluginFlags) }
