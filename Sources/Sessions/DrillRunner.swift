@@ -342,6 +342,7 @@ enum DrillState {
                     "name": .string(n.name), "state": .string(n.state.rawValue), "maintenance": .bool(n.underMaintenance),
                     "members": strings(n.members), "alarms": strings(n.alarms), "partitions": strings(n.partitions),
                     "replicas": .int(Int64(n.replicas)), "leaders": .int(Int64(n.leaders)),
+                    "version": n.versions.map { .string($0.rabbitmq) } ?? .nil,
                 ])
                 nodeList.append(t)
                 nodes[n.name] = t
