@@ -11,6 +11,15 @@ local timeout = common.seconds("timeout")
 
 local order = memory.get("shutdown_order")
 
+-- The cluster is up: the shutdown's record is done with.
+local function last_step()
+  step("check the cluster is healthy", function()
+    gate.cluster_healthy{ timeout = timeout }
+    memory.set("shutdown_order", nil)
+    memory.set("metadata_store", nil)
+  end)
+end
+
 -- Khepri (the metadata store of 4.2's new clusters): a node finishes booting once a majority of
 -- the members run, whichever stopped last, and force_boot does nothing
 -- (docs/metadata-store/clustering.md@0acf2a4 L93-103). So: start them all, then wait for each.
@@ -33,11 +42,7 @@ if (memory.get("metadata_store") or cluster.metadata_store()) == "khepri" then
       end
     end)
   end
-  step("check the cluster is healthy", function()
-    gate.cluster_healthy{ timeout = timeout }
-    memory.set("shutdown_order", nil)
-    memory.set("metadata_store", nil)
-  end)
+  last_step()
   return
 end
 
@@ -101,8 +106,4 @@ for _, node in ipairs(others) do
   end)
 end
 
-step("check the cluster is healthy", function()
-  gate.cluster_healthy{ timeout = timeout }
-  memory.set("shutdown_order", nil)
-  memory.set("metadata_store", nil)
-end)
+last_step()
