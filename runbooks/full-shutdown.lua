@@ -20,6 +20,8 @@ step("record the plan", function()
   for _, n in ipairs(order) do names[#names + 1] = n.name end
   say("stop order: " .. table.concat(names, ", ") .. "; " .. last.name .. " stops last and must start first")
   note("planned_order", table.concat(names, ","))
+  -- full-startup follows another procedure on Khepri, and cannot ask a stopped cluster which it uses.
+  memory.set("metadata_store", cluster.metadata_store())
 end)
 
 for i, node in ipairs(order) do

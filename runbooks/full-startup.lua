@@ -10,6 +10,42 @@ local common = require "lib.common"
 local timeout = common.seconds("timeout")
 
 local order = memory.get("shutdown_order")
+
+-- The cluster is up: the shutdown's record is done with.
+local function last_step()
+  step("check the cluster is healthy", function()
+    gate.cluster_healthy{ timeout = timeout }
+    memory.set("shutdown_order", nil)
+    memory.set("metadata_store", nil)
+  end)
+end
+
+-- Khepri (the metadata store of 4.2's new clusters): a node finishes booting once a majority of
+-- the members run, whichever stopped last, and force_boot does nothing
+-- (docs/metadata-store/clustering.md@0acf2a4 L93-103). So: start them all, then wait for each.
+if (memory.get("metadata_store") or cluster.metadata_store()) == "khepri" then
+  local members = {}
+  for _, name in ipairs(order or cluster.status().members) do members[#members + 1] = cluster.node(name) end
+  local majority = #members // 2 + 1
+  step("start every node (Khepri: each finishes booting once " .. majority .. " of " .. #members .. " run)", function()
+    if param("first") then say("first=" .. param("first") .. " is not needed with Khepri: which node stopped last does not matter") end
+    for _, node in ipairs(members) do
+      if not node:ping() then node:start() end
+    end
+  end)
+  for _, node in ipairs(members) do
+    step("wait for " .. node.name .. " to boot", function()
+      local ok, err = pcall(function() node:await_running{ timeout = timeout } end)
+      if not ok then
+        error(node.name .. " did not finish booting (" .. tostring(err) .. "). With Khepri a majority of the members (" .. majority ..
+          " of " .. #members .. ") must run for any to boot, and force_boot does nothing: start more members, or restore the lost ones", 0)
+      end
+    end)
+  end
+  last_step()
+  return
+end
+
 local first_name = param("first") or (order and order[#order])
 if not first_name then
   -- Nothing recorded and the cluster already runs: there is nothing to start (this is also what a
@@ -70,7 +106,4 @@ for _, node in ipairs(others) do
   end)
 end
 
-step("check the cluster is healthy", function()
-  gate.cluster_healthy{ timeout = timeout }
-  memory.set("shutdown_order", nil)
-end)
+last_step()

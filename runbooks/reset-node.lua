@@ -12,6 +12,13 @@ local common = require "lib.common"
 local timeout = common.seconds("timeout")
 local node = cluster.node(param("node"))
 local force = param("force") == "true"
+-- On Khepri force_reset fails (4.0.7+, 4.1+: "Forced reset is unsupported with Khepri") and a
+-- graceful reset needs a majority of the members running (docs/metadata-store/clustering.md).
+local khepri = cluster.metadata_store() == "khepri"
+if force and khepri then
+  error("force=true: force_reset is not supported with Khepri, this cluster's metadata store (it fails from 4.0.7 and 4.1, and is deprecated); " ..
+    "reset gracefully, with a majority of the members running. Nothing was changed", 0)
+end
 
 step("export definitions to " .. param("backup"), function()
   cluster.export_definitions(param("backup"))
@@ -21,6 +28,7 @@ end)
 step("reset " .. node.name, function()
   if not previously(force and "force_reset" or "reset", node) then
     if node:state() == "running" then gate.quorum_safe(node, { timeout = timeout }) end
+    if khepri then gate.cluster_healthy{ timeout = timeout } end
     -- A graceful reset deletes the durable classic queues homed on the node, with their messages.
     local doomed = {}
     for _, q in ipairs(cluster.queues{ type = "classic" }) do

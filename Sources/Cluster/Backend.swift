@@ -49,6 +49,13 @@ public protocol Backend: AnyObject {
     func enableAllFeatureFlags() throws
     /// The policies of every virtual host.
     func policies() throws -> [Policy]
+    /// The metadata store the cluster uses (Khepri once `khepri_db` is enabled); nil when no
+    /// node can tell (every node down on a real cluster).
+    func metadataStore() throws -> MetadataStore?
+    /// Asked by ``preflight()`` and the upgrade check when the cluster runs mixed versions: the
+    /// unfinished rolling upgrade of this cluster that warren knows of, if any (the session
+    /// runner sets it; nil: none known).
+    var upgradeUnderWay: (() -> UpgradeUnderWay?)? { get set }
 
     // MARK: Node lifecycle
     /// Starts the node and returns once its VM answers `ping`; the app may still be booting.
@@ -64,6 +71,10 @@ public protocol Backend: AnyObject {
     func forceBoot(_ node: String) throws
     func drain(_ node: String) throws
     func revive(_ node: String) throws
+    /// Installs RabbitMQ `version` on a stopped node: the inventory's `upgrade:` command with
+    /// `{version}` replaced; on the simulator the node's release changes. The node runs it from
+    /// its next start. Refused while the node's VM runs.
+    func upgrade(_ node: String, to version: RabbitMQVersion) throws
 
     // MARK: Membership
     /// `rabbitmqctl -n node join_cluster seed`.

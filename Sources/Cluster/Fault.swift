@@ -22,6 +22,8 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
     case changeCookie(node: String)
     /// The node gets the cluster's cookie back.
     case restoreCookie(node: String)
+    /// The node's next `upgrade` fails, as a failing inventory `upgrade:` command does.
+    case failNextUpgrade(node: String)
 
     /// One parameter of a fault: its key in a drill's table, and what it holds.
     public enum Parameter: String, Sendable, CaseIterable {
@@ -60,6 +62,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
              summary: "raise (or clear) a memory or disk alarm on the node"),
         Kind(name: "change_cookie", parameters: [.node], summary: "give the node a different Erlang cookie"),
         Kind(name: "restore_cookie", parameters: [.node], summary: "give the node the cluster's cookie back"),
+        Kind(name: "fail_next_upgrade", parameters: [.node], summary: "the node's next upgrade command fails (nothing is installed)"),
     ]
 
     public static var names: [String] { catalog.map(\.name) }
@@ -128,6 +131,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
             }
             return .alarm(node: try node(), kind: kind, raised: raised)
         case "change_cookie": return .changeCookie(node: try node())
+        case "fail_next_upgrade": return .failNextUpgrade(node: try node())
         default: return .restoreCookie(node: try node())
         }
     }
@@ -144,6 +148,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .alarm: return "alarm"
         case .changeCookie: return "change_cookie"
         case .restoreCookie: return "restore_cookie"
+        case .failNextUpgrade: return "fail_next_upgrade"
         }
     }
 
@@ -151,7 +156,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
     public var nodes: [String] {
         switch self {
         case .kill(let n), .failNextBoot(let n), .slowBoot(let n, _), .loseDisk(let n), .alarm(let n, _, _),
-             .changeCookie(let n), .restoreCookie(let n): return [n]
+             .changeCookie(let n), .restoreCookie(let n), .failNextUpgrade(let n): return [n]
         case .partition(let a, let b): return a + b
         case .heal: return []
         }
@@ -169,6 +174,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .alarm(let n, let k, let r): return .alarm(node: try f(n), kind: k, raised: r)
         case .changeCookie(let n): return .changeCookie(node: try f(n))
         case .restoreCookie(let n): return .restoreCookie(node: try f(n))
+        case .failNextUpgrade(let n): return .failNextUpgrade(node: try f(n))
         }
     }
 

@@ -189,6 +189,22 @@ public struct HealthCheck: Codable, Equatable, Sendable {
     }
 }
 
+/// An unfinished rolling upgrade of a cluster, as the session that runs it left it: a
+/// mixed-version cluster is expected while it lasts.
+public struct UpgradeUnderWay: Equatable, Sendable {
+    public var session: String
+    /// The release it upgrades to (its `to` parameter).
+    public var target: String?
+    public init(session: String, target: String?) {
+        self.session = session
+        self.target = target
+    }
+
+    public var description: String {
+        "the rolling upgrade\(target.map { " to \($0)" } ?? "") of session \(session) is unfinished"
+    }
+}
+
 /// One check of `warren preflight`.
 public struct PreflightCheck: Codable, Equatable, Sendable {
     public enum Outcome: String, Codable, Sendable { case pass, warn, fail }

@@ -10,13 +10,17 @@ public struct TargetSpec: Codable, Equatable, Sendable {
     public var simState: String?
     /// `--inventory FILE` (absolute path).
     public var inventory: String?
+    /// `--sim-version V`: the release a new simulated cluster runs (nil: 3.10.8).
+    public var version: String?
 
-    public static func sim(nodes: Int, seed: UInt64, spares: Int = 0, formed: Bool = true, simState: String? = nil) -> TargetSpec {
-        TargetSpec(kind: .sim, nodes: nodes, seed: seed, spares: spares, formed: formed, simState: simState, inventory: nil)
+    public static func sim(nodes: Int, seed: UInt64, spares: Int = 0, formed: Bool = true, simState: String? = nil,
+                           version: String? = nil) -> TargetSpec {
+        TargetSpec(kind: .sim, nodes: nodes, seed: seed, spares: spares, formed: formed, simState: simState, inventory: nil,
+                   version: version)
     }
 
     public static func inventory(_ path: String) -> TargetSpec {
-        TargetSpec(kind: .inventory, nodes: nil, seed: nil, spares: nil, formed: nil, simState: nil, inventory: path)
+        TargetSpec(kind: .inventory, nodes: nil, seed: nil, spares: nil, formed: nil, simState: nil, inventory: path, version: nil)
     }
 }
 

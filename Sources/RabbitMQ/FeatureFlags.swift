@@ -46,6 +46,12 @@ extension RabbitMQBackend {
         try cliChecked("rabbitmqctl", node: try executor(), ["enable_feature_flag", "all"])
     }
 
+    /// Khepri when a running member lists `khepri_db` enabled, else Mnesia; nil when none answers.
+    public func metadataStore() throws -> MetadataStore? {
+        guard let flags = try? featureFlags() else { return nil }
+        return ClusterVersions(nodes: [], flags: flags).metadataStore
+    }
+
     /// `GET /api/policies`, else `rabbitmqctl list_policies` in every virtual host.
     public func policies() throws -> [Policy] {
         if let list = managementRead([BrokerAnswer.Policy].self, "/api/policies") { return list.map(\.model) }

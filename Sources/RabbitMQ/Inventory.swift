@@ -11,6 +11,7 @@ import Yams
 ///     management: http://rabbit1:15672
 ///     start: ssh rabbit1 sudo systemctl start rabbitmq-server
 ///     stop:  ssh rabbit1 sudo systemctl stop rabbitmq-server
+///     upgrade: ssh rabbit1 sudo apt-get install -y rabbitmq-server={version}-1   # optional: installs a release
 ///     env: {}                       # extra environment for the CLI tools and start/stop
 ///     log: /var/log/rabbitmq/rabbit@rabbit1.log   # optional: shown when a start fails
 ///     spare: false                  # optional: not (yet) a member; add-node/replace-node use it
@@ -31,19 +32,26 @@ public struct Inventory: Equatable, Sendable {
         public var management: String?
         public var start: String
         public var stop: String
+        /// Installs a release on the stopped node (`rolling-upgrade`): `{version}` is replaced by
+        /// the release, e.g. 3.13.7.
+        public var upgrade: String?
         public var env: [String: String]
         public var log: String?
         public var spare: Bool
-        public init(name: String, management: String?, start: String, stop: String,
+        public init(name: String, management: String?, start: String, stop: String, upgrade: String? = nil,
                     env: [String: String] = [:], log: String? = nil, spare: Bool = false) {
             self.name = name
             self.management = management
             self.start = start
             self.stop = stop
+            self.upgrade = upgrade
             self.env = env
             self.log = log
             self.spare = spare
         }
+
+        /// The placeholder of ``upgrade`` that the release replaces.
+        public static let versionPlaceholder = "{version}"
     }
 
     public var path: String?
@@ -144,7 +152,9 @@ public struct Inventory: Equatable, Sendable {
         for n in nodes {
             s += "  - name: \(q(n.name))\n"
             if let m = n.management { s += "    management: \(q(m))\n" }
-            s += "    start: \(q(n.start))\n    stop: \(q(n.stop))\n    env: \(map(n.env))\n"
+            s += "    start: \(q(n.start))\n    stop: \(q(n.stop))\n"
+            if let u = n.upgrade { s += "    upgrade: \(q(u))\n" }
+            s += "    env: \(map(n.env))\n"
             if let l = n.log { s += "    log: \(q(l))\n" }
             if n.spare { s += "    spare: true\n" }
         }
@@ -361,7 +371,7 @@ private struct Validator {
             problem(item, path, "each node must be a mapping", "write `- name: rabbit@host` with start and stop")
             return nil
         }
-        let e = entries(item, path: path, allowed: ["name", "management", "start", "stop", "env", "log", "spare"])
+        let e = entries(item, path: path, allowed: ["name", "management", "start", "stop", "upgrade", "env", "log", "spare"])
         let name = string(e["name"], "\(path).name", required: true, parent: item, fix: "add `name: rabbit@host`")
         if let n = name, !n.contains("@") || n.hasPrefix("@") || n.hasSuffix("@") {
             problem(e["name"], "\(path).name", "node name '\(n)' is not of the form name@host", "write e.g. rabbit@\(n)")
@@ -377,11 +387,17 @@ private struct Validator {
                            fix: "add the command that starts the node, e.g. `start: ssh host sudo systemctl start rabbitmq-server`")
         let stop = string(e["stop"], "\(path).stop", required: true, parent: item,
                           fix: "add the command that stops the node, e.g. `stop: ssh host sudo systemctl stop rabbitmq-server`")
+        let upgrade = string(e["upgrade"], "\(path).upgrade", required: false, parent: item,
+                             fix: "give the command that installs a release on the stopped node, e.g. `upgrade: ssh host sudo apt-get install -y rabbitmq-server={version}-1`")
+        if let u = upgrade, !u.contains(Inventory.Node.versionPlaceholder) {
+            problem(e["upgrade"], "\(path).upgrade", "the upgrade command does not contain \(Inventory.Node.versionPlaceholder)",
+                    "write \(Inventory.Node.versionPlaceholder) where the release to install goes, e.g. rabbitmq-server={version}-1")
+        }
         let env = envMap(e["env"], "\(path).env")
         let log = string(e["log"], "\(path).log", required: false, parent: item, fix: "give the node's log file path")
         let spare = bool(e["spare"], "\(path).spare")
         guard let n = name, let s = start, let t = stop else { return nil }
-        return Inventory.Node(name: n, management: mgmt, start: s, stop: t, env: env, log: log, spare: spare)
+        return Inventory.Node(name: n, management: mgmt, start: s, stop: t, upgrade: upgrade, env: env, log: log, spare: spare)
     }
 }
 

@@ -81,7 +81,17 @@ extension RabbitMQBackend {
     public func stopApp(_ node: String) throws { try change("rabbitmqctl", node, ["stop_app"]) }
     public func reset(_ node: String) throws { try change("rabbitmqctl", node, ["reset"]) }
     public func forceReset(_ node: String) throws { try change("rabbitmqctl", node, ["force_reset"]) }
-    public func forceBoot(_ node: String) throws { try change("rabbitmqctl", node, ["force_boot"]) }
+    /// On Khepri `force_boot` does nothing and the CLI still exits 0 (rabbit_db.erl@v4.2.0
+    /// L182-190; clustering_management_SUITE.erl@v4.2.9 L828-834): refused when a running member
+    /// says the cluster uses Khepri.
+    public func forceBoot(_ node: String) throws {
+        if (try? metadataStore()) == .khepri {
+            throw ClusterError(.usage, "force_boot is not supported with Khepri, the metadata store of this cluster: the broker does nothing "
+                + "(the CLI still exits 0), because a Khepri node boots only once a majority of its cluster's nodes run. "
+                + "Start a majority of the nodes instead. Nothing was changed", node: try resolve(node))
+        }
+        try change("rabbitmqctl", node, ["force_boot"])
+    }
     public func drain(_ node: String) throws { try change("rabbitmq-upgrade", node, ["drain"]) }
     public func revive(_ node: String) throws { try change("rabbitmq-upgrade", node, ["revive"]) }
 
@@ -106,6 +116,31 @@ extension RabbitMQBackend {
                 continue
             }
             throw cliError("rabbitmqctl", node: n, args: ["await_startup"], r)
+        }
+    }
+
+    /// Runs the inventory's `upgrade:` command for the node with `{version}` replaced by the
+    /// release, once the node no longer answers ping (an upgrade under a running node would have
+    /// its package manager restart it under its clients).
+    public func upgrade(_ node: String, to version: RabbitMQVersion) throws {
+        let n = try resolve(node)
+        guard let template = entry(n).upgrade else {
+            throw ClusterError(.usage, "the inventory \(inventory.path ?? "") gives no `upgrade:` command for \(n); add one (e.g. "
+                + "`upgrade: ssh HOST sudo apt-get install -y rabbitmq-server=\(Inventory.Node.versionPlaceholder)-1`). Nothing was installed", node: n)
+        }
+        try ensureIdentity(allowUnreachable: true)
+        if try ping(n) {
+            throw ClusterError(.usage, "\(n) is running: stop it before installing another release on it (nothing was installed)", node: n)
+        }
+        // The release is digits and dots only (RabbitMQVersion), safe in a shell command.
+        let command = template.replacingOccurrences(of: Inventory.Node.versionPlaceholder, with: version.description)
+        let r = runShell(command, node: n, timeout: upgradeTimeout)
+        if r.interrupted { throw Self.interrupted("the upgrade command of \(n) was stopped before it finished", node: n) }
+        if r.exitCode != 0 {
+            let what = r.timedOut ? "did not finish within \(Int(upgradeTimeout)) s and was stopped" : "failed (exit \(r.exitCode))"
+            let tail = r.combined.split(separator: "\n").suffix(12).joined(separator: "\n")
+            throw ClusterError(r.timedOut ? .timeout : .unavailable,
+                               redactor.redact("the upgrade command of \(n) \(what): `\(command)`\n\(tail)"), node: n)
         }
     }
 

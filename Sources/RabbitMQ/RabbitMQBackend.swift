@@ -32,6 +32,9 @@ public final class RabbitMQBackend: Backend {
     /// How long `start` polls `ping` after the start command, and `stop` waits for the VM to go.
     public var startTimeout: Double = 90
     public var stopTimeout: Double = 90
+    /// How long the inventory's `upgrade:` command may run.
+    public var upgradeTimeout: Double = 900
+    public var upgradeUnderWay: (() -> UpgradeUnderWay?)?
 
     /// Things the operator should know about this target before using it (e.g. no management
     /// credentials in the environment, so every read goes through the slower CLI).

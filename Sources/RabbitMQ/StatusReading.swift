@@ -262,13 +262,29 @@ extension RabbitMQBackend {
             checks.append(HealthCheck(name: "port_connectivity", ok: closed.isEmpty,
                                       detail: closed.isEmpty ? "ports \(ports.map(String.init).joined(separator: ",")) accept connections"
                                                              : "ports not accepting connections: \(closed.map(String.init).joined(separator: ","))"))
-            if checks.count == 4 { return checks }
+            if checks.count == 4 { return checks + versionedChecks(n) }
         }
         var checks: [HealthCheck] = []
         for (name, cmd) in [("running", "check_running"), ("local_alarms", "check_local_alarms"),
                             ("port_connectivity", "check_port_connectivity"), ("virtual_hosts", "check_virtual_hosts")] {
             let r = cli("rabbitmq-diagnostics", node: n, [cmd], timeout: 30)
             checks.append(HealthCheck(name: name, ok: r.exitCode == 0, detail: redactor.redact(cleanCLIMessage(r.combined))))
+        }
+        return checks + versionedChecks(n)
+    }
+
+    /// The newer health checks, where the node's release has them (the version table's
+    /// `commands`: metadata store initialised from 4.0.6, quorum queues without a leader from
+    /// 4.0.8). 3.10.8 has neither: modelled, not run on a real broker here.
+    func versionedChecks(_ n: String) -> [HealthCheck] {
+        guard let text = (try? rawStatus())?.versions[n]?.rabbitmq ?? (try? rawStatus(preferCLI: true))?.versions[n]?.rabbitmq, let v = try? RabbitMQVersion(parsing: text),
+              let rules = try? VersionTable.rules(for: v) else { return [] }
+        var checks: [HealthCheck] = []
+        for (command, args) in [(VersionedCommand.checkIfMetadataStoreIsInitialized, [String]()),
+                                (.checkForQuorumQueuesWithoutAnElectedLeader, ["--across-all-vhosts", ".*"])]
+        where rules.has(command, patch: v.patch) {
+            let r = cli("rabbitmq-diagnostics", node: n, [command.rawValue] + args, timeout: 30)
+            checks.append(HealthCheck(name: command.rawValue, ok: r.exitCode == 0, detail: redactor.redact(cleanCLIMessage(r.combined))))
         }
         return checks
     }

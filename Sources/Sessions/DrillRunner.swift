@@ -137,7 +137,7 @@ public struct DrillRunner {
 
         // The cluster.
         let sim = Simulator(nodes: spec.nodes, seed: spec.seed, clusterName: "sim", partitionHandling: spec.partitionHandling,
-                            formed: spec.formed, spares: spec.spares)
+                            formed: spec.formed, spares: spec.spares, version: spec.version)
         do {
             if spec.demo { try sim.declareDemoSet() }
         } catch {
@@ -342,6 +342,7 @@ enum DrillState {
                     "name": .string(n.name), "state": .string(n.state.rawValue), "maintenance": .bool(n.underMaintenance),
                     "members": strings(n.members), "alarms": strings(n.alarms), "partitions": strings(n.partitions),
                     "replicas": .int(Int64(n.replicas)), "leaders": .int(Int64(n.leaders)),
+                    "version": n.versions.map { .string($0.rabbitmq) } ?? .nil,
                 ])
                 nodeList.append(t)
                 nodes[n.name] = t

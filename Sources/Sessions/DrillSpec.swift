@@ -85,6 +85,8 @@ public final class DrillSpec {
     public var spares = 0
     public var formed = true
     public var seed: UInt64 = 1
+    /// The release the simulated cluster runs (`version = "4.2.0"`).
+    public var version = Simulator.defaultVersion
     public var partitionHandling = PartitionHandling.ignore
     public var demo = true
     public var queues: [(spec: QueueSpec, messages: Int)] = []
@@ -289,7 +291,7 @@ public final class DrillSpec {
             let spec = DrillSpec(file: file, source: source, name: try string(t["name"], "name") ?? defaultName, run: run, lua: lua)
 
             if case .table(let target) = t["target"] {
-                try checkKeys(target, ["nodes", "spares", "formed", "seed", "partition_handling", "cluster_name", "demo", "queues"],
+                try checkKeys(target, ["nodes", "spares", "formed", "seed", "partition_handling", "cluster_name", "demo", "queues", "version"],
                               where: "target")
                 spec.nodes = try int(target["nodes"], "nodes") ?? 3
                 spec.spares = try int(target["spares"], "spares") ?? 0
@@ -298,6 +300,9 @@ public final class DrillSpec {
                 }
                 spec.formed = try bool(target["formed"], "formed") ?? true
                 spec.seed = UInt64(max(0, try int(target["seed"], "seed") ?? 1))
+                if let v = try string(target["version"], "version") {
+                    do { spec.version = try Simulator.release(v) } catch { throw fail("target.version: \(error)", value: v) }
+                }
                 if let ph = try string(target["partition_handling"], "partition_handling") {
                     guard let p = PartitionHandling(rawValue: ph) else {
                         throw fail("unknown partition_handling '\(ph)' (use \(PartitionHandling.allCases.map(\.rawValue).joined(separator: ", ")))", value: ph)

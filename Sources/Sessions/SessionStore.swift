@@ -121,6 +121,25 @@ public struct SessionStore: Sendable {
         return nil
     }
 
+    /// The runbook whose unfinished sessions make a mixed-version cluster expected.
+    public static let rollingUpgrade = "rolling-upgrade"
+
+    /// The newest unfinished `rolling-upgrade` session on a cluster (a simulated one by its id, a
+    /// real one by its name) that installed a release on a node, other than `excluding`: while it
+    /// lasts the cluster may run mixed versions, and preflight says so instead of failing.
+    public func unfinishedUpgrade(of identity: TargetIdentity, excluding: String?) -> UpgradeUnderWay? {
+        for id in ids().reversed() where id != excluding {
+            guard let summary = try? SessionSummary(entries: JournalReader.read(journalPath(id))),
+                  summary.start.runbook == Self.rollingUpgrade, summary.resumable,
+                  // One that stopped before installing anything left no mixed versions.
+                  summary.entries.contains(where: { if case .primitiveCall(let c) = $0.event { return c.primitive == "upgrade" }; return false })
+            else { continue }
+            let same = identity.id.map { $0 == summary.start.clusterID } ?? (summary.start.clusterID == nil && summary.start.cluster == identity.name)
+            if same { return UpgradeUnderWay(session: id, target: summary.start.params?["to"]) }
+        }
+        return nil
+    }
+
     /// The session id `text` names: an exact id or a unique prefix.
     /// - Throws: `SessionsError.unknownSession`, `.ambiguousSession` or `.noSessions`.
     public func resolve(_ text: String) throws -> String {

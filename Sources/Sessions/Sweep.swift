@@ -9,6 +9,8 @@ public struct SweepConfig: Sendable {
     public var nodes = 3
     public var seed: UInt64 = 1
     public var spares = 0
+    /// The release the simulated cluster runs.
+    public var version = Simulator.defaultVersion
     public var params: [String: String] = [:]
     /// A runbook run first, on the same cluster and memory (full-startup needs full-shutdown).
     public var setup: String?
@@ -128,7 +130,7 @@ public struct Sweeper {
         let root = try makeScratchDirectory("warren-sweep")
         defer { try? FileManager.default.removeItem(atPath: root) }
 
-        let sim = Simulator(nodes: config.nodes, seed: config.seed, spares: config.spares)
+        let sim = Simulator(nodes: config.nodes, seed: config.seed, spares: config.spares, version: config.version)
         try sim.declareDemoSet()
         let setup = try SimulatedSessions(root: root + "/setup", simulator: sim, library: library,
                                           terminal: ScriptedTerminal(keep: false, interactive: false))

@@ -127,7 +127,12 @@ extension Simulator {
         if names != (0..<names.count).map({ "rabbit@n\($0 + 1)" }) { state.nodeNames = names }
         state.queues = queues
         state.policies = snap.policies ?? []
-        state.disabledFeatureFlags = (snap.featureFlags ?? [:]).filter { $0.value != .enabled }.map(\.key).sorted()
+        // The flags enabled on the copied cluster; without them (a snapshot that is not full), those
+        // a new cluster of each node's release has.
+        let enabled = snap.featureFlags.map { $0.filter { $0.value == .enabled }.map(\.key) }
+        for i in state.nodes.indices {
+            state.nodes[i].setFlags(enabled ?? ReleaseFacts.make(state.nodes[i].rabbitmq)?.newClusterFlags ?? [])
+        }
         state.copiedFrom = CopyOrigin(cluster: snap.clusterName, target: snap.target, takenAt: snap.takenAt, notes: notes)
         let sim = Simulator(state: state)
         // Leaders the copy cannot keep (no majority of running replicas) are re-elected, as the broker would.

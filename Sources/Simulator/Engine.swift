@@ -140,6 +140,17 @@ extension Simulator {
         s.nodes[i].retriesLeft = 10
         log(i, "app booting")
         schedule(i, after: randomMs(2000, 5000) + s.nodes[i].slowBootMs)
+        // On Khepri a booting member counts towards the majority its waiting peers need.
+        if s.nodes[i].khepri { wakeWaitingPeers(of: i) }
+    }
+
+    /// Peers waiting for their cluster at boot check again soon rather than at their next retry.
+    func wakeWaitingPeers(of i: Int) {
+        for w in s.nodes.indices where w != i && s.nodes[w].vm && s.nodes[w].app == .booting
+            && has(s.nodes[w].view, i) && reach(w, i) {
+            s.nodes[w].gen += 1
+            schedule(w, after: randomMs(500, 1500))
+        }
     }
 
     func handle(_ e: SimEvent) {
@@ -164,7 +175,15 @@ extension Simulator {
             bootFail(i, "inconsistent_cluster: Node \(name(i)) thinks it's clustered with node \(name(j)), but \(name(j)) disagrees")
             return
         }
+        if let why = bootRefusal(i) {
+            bootFail(i, why)
+            return
+        }
         let node = s.nodes[i]
+        if node.khepri {
+            khepriBootCheck(i, peers: peers)
+            return
+        }
         if peers.isEmpty || !runningPeers(i).isEmpty || node.lastToStop || node.forceBoot {
             completeBoot(i)
         } else if node.retriesLeft > 0 {
@@ -173,6 +192,24 @@ extension Simulator {
             schedule(i, after: 30000)
         } else {
             bootFail(i, "Timeout contacting cluster nodes: [\(peers.map(name).joined(separator: ","))]")
+        }
+    }
+
+    /// A Khepri node finishes its boot once a majority of its cluster's members run or boot (a
+    /// leader can be elected); it waits up to `khepri_leader_wait_retry_timeout`, 300 s by
+    /// default, then fails (rabbit_khepri.erl@v4.2.0 L270-309, `timeout_waiting_for_leader`).
+    /// Which node stopped last does not matter, and force_boot does not exist here
+    /// (docs/metadata-store/clustering.md@0acf2a4 L93-103).
+    func khepriBootCheck(_ i: Int, peers: [Int]) {
+        let up = 1 + peers.filter { s.nodes[$0].vm && s.nodes[$0].app != .stopped && !s.nodes[$0].paused && reach(i, $0) }.count
+        if up * 2 > peers.count + 1 {
+            completeBoot(i)
+        } else if s.nodes[i].retriesLeft > 0 {
+            s.nodes[i].retriesLeft -= 1
+            log(i, "waiting for a Khepri leader: \(up) of \(peers.count + 1) members up, a majority is needed")
+            schedule(i, after: 30000)
+        } else {
+            bootFail(i, "timeout_waiting_for_leader: no majority of [\(([i] + peers).sorted().map(name).joined(separator: ","))] came up within 300 s")
         }
     }
 
@@ -205,11 +242,7 @@ extension Simulator {
         startCatchUp(on: i)
         refreshQueues(on: i)
         // Peers waiting for tables get them now rather than at their next retry.
-        for w in s.nodes.indices where w != i && s.nodes[w].vm && s.nodes[w].app == .booting
-            && has(s.nodes[w].view, i) && reach(w, i) {
-            s.nodes[w].gen += 1
-            schedule(w, after: randomMs(500, 1500))
-        }
+        wakeWaitingPeers(of: i)
     }
 
     /// The app of node i stops (stop, stop_app, kill, pause, restart): its replicas go offline,
@@ -234,6 +267,9 @@ extension Simulator {
 
     /// The node loses its data: replicas and classic queue contents are gone, it is standalone.
     func wipe(_ i: Int) {
+        // A reset node is a new node of its release: its flags are the defaults again (rabbit_db
+        // reset calls rabbit_feature_flags:reset/0, rabbit_db.erl@v4.2.0 L198-199).
+        if let f = facts(i) { s.nodes[i].setFlags(f.newClusterFlags) }
         s.nodes[i].epoch += 1
         s.nodes[i].view = bit(i)
         s.nodes[i].lastToStop = false

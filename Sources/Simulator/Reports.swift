@@ -98,7 +98,7 @@ extension Simulator {
         let running = reachable && appRunning(i)
         let down = reachable ? "the 'rabbit' app is not running" : "node \(name(i)) is not running or cannot be contacted"
         let alarms = s.nodes[i].alarms
-        return [
+        var checks = [
             HealthCheck(name: "check_running", ok: running, detail: running ? "RabbitMQ is running" : down),
             HealthCheck(name: "check_local_alarms", ok: reachable && alarms.isEmpty,
                         detail: !reachable ? down : (alarms.isEmpty ? "no local alarms" : "alarms in effect: \(alarms.joined(separator: ", "))")),
@@ -106,6 +106,21 @@ extension Simulator {
                         detail: !running ? down : (s.nodes[i].maintenance ? "listeners suspended (node under maintenance)" : "ports 5672, 15672, 25672 accept connections")),
             HealthCheck(name: "check_virtual_hosts", ok: running, detail: running ? "all virtual hosts are running" : down),
         ]
+        // The newer checks, on the releases that have them (the table's `commands`), in the CLI's
+        // words (diagnostics commands @v4.0.8).
+        guard let f = facts(i) else { return checks }
+        if f.has(.checkIfMetadataStoreIsInitialized) {
+            checks.append(HealthCheck(name: "check_if_metadata_store_is_initialized", ok: running,
+                                      detail: running ? "Metadata store on node \(name(i)) has completed its initialization"
+                                          : (reachable && s.nodes[i].app == .booting ? "Metadata store on node \(name(i)) reports to not yet have finished initialization" : down)))
+        }
+        if f.has(.checkForQuorumQueuesWithoutAnElectedLeader) {
+            let leaderless = s.queues.filter { $0.type == .quorum && !$0.deleted && $0.leader == nil }.map(\.name)
+            checks.append(HealthCheck(name: "check_for_quorum_queues_without_an_elected_leader", ok: running && leaderless.isEmpty,
+                                      detail: !running ? down : (leaderless.isEmpty ? "Node \(name(i)) reported all quorum queue as having responsive leader replicas"
+                                          : leaderless.map { "queue '\($0)' in vhost '/' does not have an elected leader replica or the replica was unresponsive" }.joined(separator: "; "))))
+        }
+        return checks
     }
 
     public func preflight() throws -> [PreflightCheck] {
@@ -128,15 +143,20 @@ extension Simulator {
                                      detail: unresolved.isEmpty ? "every node name resolves" : "cannot resolve \(unresolved.map(name).joined(separator: ", "))"))
         let versions = Array(Set(members.map { "RabbitMQ \(s.nodes[$0].rabbitmq) / Erlang \(s.nodes[$0].erlang)" })).sorted()
         let keys = Set(members.map { s.nodes[$0].versionKey })
-        checks.append(PreflightCheck(name: "same versions", outcome: keys.count > 1 ? .fail : (versions.count > 1 ? .warn : .pass),
-                                     detail: versions.joined(separator: "; ")))
+        let releases = Set(members.map { s.nodes[$0].rabbitmq })
+        // Mixed releases are for a rolling upgrade only (4.2.0 release notes L172-180).
+        let underWay = releases.count > 1 ? upgradeUnderWay?() : nil
+        checks.append(PreflightCheck(name: "same versions", outcome: keys.count > 1 || (releases.count > 1 && underWay == nil) ? .fail : (releases.count > 1 ? .warn : .pass),
+                                     detail: versions.joined(separator: "; ") + (releases.count > 1
+                                         ? (underWay.map { ": mixed while \($0.description) (`warren resume \($0.session)`)" } ?? ": mixed versions, and no unfinished rolling upgrade of warren's is known for this cluster")
+                                         : "")))
         let parted = s.nodes.indices.filter { s.nodes[$0].partitionedFrom != 0 || s.nodes[$0].cut != 0 }
         checks.append(PreflightCheck(name: "partitions", outcome: parted.isEmpty ? .pass : .fail,
                                      detail: parted.isEmpty ? "no partitions" : "partitioned: \(parted.map(name).joined(separator: ", "))"))
         let alarmed = members.filter { !s.nodes[$0].alarms.isEmpty }
         checks.append(PreflightCheck(name: "alarms", outcome: alarmed.isEmpty ? .pass : .fail,
                                      detail: alarmed.isEmpty ? "no alarms" : alarmed.map { "\(name($0)): \(s.nodes[$0].alarms.joined(separator: ","))" }.joined(separator: "; ")))
-        let disabled = s.disabledFeatureFlags
+        let disabled = ((try? featureFlags()) ?? []).filter { $0.state != .enabled && $0.stability != .experimental }.map(\.name)
         checks.append(PreflightCheck(name: "feature flags",
                                      outcome: disabled.contains("maintenance_mode_status") ? .fail : (disabled.isEmpty ? .pass : .warn),
                                      detail: disabled.isEmpty ? "all feature flags enabled (maintenance_mode_status included)" : "disabled: \(disabled.joined(separator: ", "))"))

@@ -30,7 +30,8 @@ public final class SimulatedTarget: ClusterTarget {
 
     /// The target a spec names: the `--sim-state` file's cluster when it exists, else a new one
     /// (formed, with the demo queues, so there is something to look at), saved to that file.
-    /// - Throws: a usage error naming an unreadable state file.
+    /// - Throws: a usage error naming an unreadable state file; ``VersionError`` for a release
+    ///   the version table does not know.
     public static func make(_ spec: TargetSpec) throws -> SimulatedTarget {
         if let path = spec.simState, FileManager.default.fileExists(atPath: path) {
             return SimulatedTarget(spec: spec, simulator: try load(path))
@@ -41,7 +42,8 @@ public final class SimulatedTarget: ClusterTarget {
                 throw StateFileError(path: path, reason: "its directory \(dir) does not exist")
             }
         }
-        let sim = Simulator(nodes: spec.nodes ?? 3, seed: spec.seed ?? 1, spares: spec.spares ?? 0)
+        let version = try spec.version.map(Simulator.release) ?? Simulator.defaultVersion
+        let sim = Simulator(nodes: spec.nodes ?? 3, seed: spec.seed ?? 1, spares: spec.spares ?? 0, version: version)
         if spec.formed ?? true { try sim.declareDemoSet() }
         let target = SimulatedTarget(spec: spec, simulator: sim)
         try target.persist()

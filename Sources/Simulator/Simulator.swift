@@ -1,6 +1,8 @@
 import Cluster
 
-/// A deterministic in-process RabbitMQ 3.10 cluster (shared/design/rabbitmq.md section 3).
+/// A deterministic in-process RabbitMQ cluster (shared/design/rabbitmq.md section 3), of 3.10.8
+/// unless another release is asked for: then where releases differ it follows the version table
+/// (Versions.swift; feature flags in FeatureFlags.swift).
 ///
 /// Nodes are `rabbit@n1...nN` (spares follow the members). Time is virtual: every primitive
 /// takes a plausible duration drawn from a seeded generator and waits cost no real time, so the
@@ -19,6 +21,8 @@ public final class Simulator: Backend, FaultInjecting {
     var names: [String] = []
     var shortNames: [String] = []
     var nodeIndex: [String: Int] = [:]
+    var factsCache: [String: ReleaseFacts] = [:]
+    public var upgradeUnderWay: (() -> UpgradeUnderWay?)?
     /// Incremented by every change (an event logged, time passing): a saved copy is current while
     /// this has not moved since.
     public internal(set) var revision = 0
@@ -28,23 +32,33 @@ public final class Simulator: Backend, FaultInjecting {
     ///   - nodes: members (clamped to 1...``maxNodes`` together with `spares`).
     ///   - formed: false leaves every node standalone (to drill forming a cluster).
     ///   - spares: extra running standalone nodes, named after the members (add/replace drills).
+    ///   - version: the release every node runs (one the version table knows; a new cluster of it:
+    ///     its stable flags enabled, its Erlang from ``erlang(for:)``).
     public init(nodes: Int = 3, seed: UInt64 = 1, clusterName: String = "sim",
-                partitionHandling: PartitionHandling = .ignore, formed: Bool = true, spares: Int = 0) {
+                partitionHandling: PartitionHandling = .ignore, formed: Bool = true, spares: Int = 0,
+                version: RabbitMQVersion = Simulator.defaultVersion) {
         let members = min(max(nodes, 1), Simulator.maxNodes)
         let spareCount = min(max(spares, 0), Simulator.maxNodes - members)
         var all: UInt64 = 0
         for i in 0..<members { all |= bit(i) }
         var list: [SimNode] = []
+        let flags = ReleaseFacts.make(version.description)?.newClusterFlags ?? []
+        let erlang = Simulator.erlang(for: version)
         for i in 0..<(members + spareCount) {
             var n = SimNode(view: (formed && i < members) ? all : bit(i))
             n.spare = i >= members
+            n.rabbitmq = version.description
+            n.erlang = erlang
+            n.versionKey = SimNode.versionKey(erlang: erlang)
+            n.setFlags(flags)
             list.append(n)
         }
         var id = SystemRandomNumberGenerator()
         s = SimState(clusterName: clusterName, clusterID: String(id.next() & 0xffff_ffff_ffff, radix: 16),
                      partitionHandling: partitionHandling, rng: SplitMix64(seed: seed), nodes: list)
         rebuildIndices()
-        log(nil, "cluster \(clusterName): \(members) node(s)\(formed ? "" : " standalone")\(spareCount > 0 ? ", \(spareCount) spare" : ""), seed \(seed), \(partitionHandling.rawValue)")
+        log(nil, "cluster \(clusterName): \(members) node(s)\(formed ? "" : " standalone")\(spareCount > 0 ? ", \(spareCount) spare" : ""), seed \(seed), \(partitionHandling.rawValue)"
+            + (version == Simulator.defaultVersion ? "" : ", RabbitMQ \(version) on Erlang \(erlang)\(list[0].khepri ? ", Khepri" : "")"))
     }
 
     init(state: SimState) {
@@ -193,14 +207,24 @@ public final class Simulator: Backend, FaultInjecting {
     public func reset(_ node: String) throws { try reset(node, force: false) }
     public func forceReset(_ node: String) throws { try reset(node, force: true) }
 
+    /// On Khepri a graceful reset needs a majority (clustering_management_SUITE.erl@v4.2.9
+    /// L741-759: exit 75, "timed out ... minority"), and `force_reset` fails where the table says
+    /// (4.0.7+, 4.1+: rabbit_db.erl@v4.2.0 L167-173, exit 69); from 4.1 it is deprecated.
     func reset(_ node: String, force: Bool) throws {
         let i = try index(node)
         try requireVM(i)
         guard s.nodes[i].app == .stopped else { throw ClusterError.appMustBeStopped(name(i)) }
-        if !force { try leaveCluster(i) }
+        let procedures = facts(i)?.procedures
+        if force, s.nodes[i].khepri, let p = procedures, p.forceResetRefusedOnKhepri.value.contains(facts(i)!.version.patch) {
+            throw ClusterError(.unavailable, "Error:\nForced reset is unsupported with Khepri", node: name(i))
+        }
+        if !force {
+            if s.nodes[i].khepri && s.nodes[i].view.nonzeroBitCount > 1 && !khepriMajority(i) { throw khepriMinority(i) }
+            try leaveCluster(i)
+        }
         spend(500, 1500)
         wipe(i)
-        log(i, force ? "force_reset" : "reset")
+        log(i, force ? "force_reset\(procedures?.forceResetDeprecated.value == true ? " (deprecated)" : "")" : "reset")
         afterChange()
     }
 
@@ -238,9 +262,17 @@ public final class Simulator: Backend, FaultInjecting {
 
     /// `force_boot` applies to the next boot of a stopped node; with the app running the CLI refuses
     /// (exit 64, rabbitmq.md §3).
+    ///
+    /// On Khepri it does nothing (rabbit_db.erl@v4.2.0 L182-190 answers unsupported_with_khepri, a
+    /// force_load marker is read by Mnesia only, and the CLI still exits 0:
+    /// clustering_management_SUITE.erl@v4.2.9 L828-834): warren refuses it there rather than let
+    /// a runbook count on it.
     public func forceBoot(_ node: String) throws {
         let i = try index(node)
         if appRunning(i) { throw ClusterError.appMustBeStopped(name(i)) }
+        if s.nodes[i].khepri {
+            throw ClusterError(.usage, Simulator.forceBootOnKhepri(name(i)), node: name(i))
+        }
         s.nodes[i].forceBoot = true
         log(i, "force_boot set for next boot")
     }
@@ -276,7 +308,11 @@ public final class Simulator: Backend, FaultInjecting {
         let i = try index(node), j = try index(seed)
         try requireVM(i)
         if i == j { throw ClusterError(.software, "Error: cannot cluster node with itself", node: name(i)) }
-        guard s.nodes[i].app == .stopped else { throw ClusterError.appMustBeStopped(name(i)) }
+        if joinNeedsAppStopped(i) {
+            guard s.nodes[i].app == .stopped else { throw ClusterError.appMustBeStopped(name(i)) }
+        } else if s.nodes[i].app == .booting {
+            throw ClusterError(.unavailable, "Error: \(name(i)) is still booting; try again once it runs", node: name(i))
+        }
         try requireVM(j)
         if !s.nodes[j].resolvable || !s.nodes[i].resolvable || s.nodes[i].cookie != s.nodes[j].cookie || has(s.nodes[i].cut, j) {
             throw ClusterError(.unavailable, "unable to connect to node \(name(j)) from \(name(i)): nodedown (check the Erlang cookie, hostname resolution and the network)", node: name(i))
@@ -294,6 +330,15 @@ public final class Simulator: Backend, FaultInjecting {
             }
             throw ClusterError(.unavailable, "Error: inconsistent_cluster: Node \(name(j)) thinks it's clustered with node \(name(i)), but \(name(i)) disagrees; run forget_cluster_node \(name(i)) on \(name(j)) first", node: name(i))
         }
+        if let why = incompatibleFlags(joining: i, seed: j) {
+            throw ClusterError(.unavailable, "Error:\nincompatible_feature_flags (\(why))", node: name(i))
+        }
+        if s.nodes[j].khepri && !khepriMajority(j) { throw khepriMinority(i) }
+        let restart = appRunning(i)
+        if restart {
+            appDown(i)
+            log(i, "join_cluster: app stopped to join")
+        }
         try leaveCluster(i)
         spend(1000, 2000)
         wipe(i)
@@ -302,8 +347,49 @@ public final class Simulator: Backend, FaultInjecting {
             s.nodes[k].view = cluster
         }
         s.nodes[i].spare = false
+        s.nodes[i].setFlags(s.nodes[j].flags)
         log(i, "Clustering node \(name(i)) with \(name(j))")
+        if restart {
+            beginBoot(i, viaServer: false)
+            try awaitBoot(i, deadline: s.nowMs + 600_000)
+        }
         afterChange()
+    }
+
+    /// Whether the node's app must be stopped before `join_cluster`: until 4.1 (the table's
+    /// `joinNeedsStopAppAndReset`), after which join_cluster stops, resets and restarts it
+    /// itself (rabbit_db_cluster.erl@v4.2.0 L91-217).
+    func joinNeedsAppStopped(_ i: Int) -> Bool {
+        facts(i)?.procedures.joinNeedsStopAppAndReset.value ?? true
+    }
+
+    /// Why a node cannot join a cluster for its feature flags, if it cannot: a flag enabled on
+    /// either side that a node of the other side does not define (rabbit_ff_controller.erl@v4.0.5
+    /// L495-518 and L1474-1506). From 4.1 the joining node counts as reset: only its required
+    /// flags are enabled (`virtually_reset_inventory`, rabbit_ff_controller.erl@v4.1.0). A newer
+    /// node that passes has the cluster's flags after the join, and its boot fails on a required
+    /// flag the cluster has disabled (``bootRefusal(_:)``).
+    func incompatibleFlags(joining i: Int, seed j: Int) -> String? {
+        guard let mine = facts(i) else { return nil }
+        let joining = mine.version >= RabbitMQVersion(4, 1, 0)
+            ? mine.flags.filter { $0.value == .required }.map(\.key).sorted() : s.nodes[i].flags
+        let cluster = indices(s.nodes[j].view).filter { $0 == j || (appRunning($0) && reach(j, $0)) }
+        for m in cluster {
+            guard let theirs = facts(m) else { continue }
+            if let f = joining.first(where: { theirs.flags[$0] == nil }) {
+                return "\(name(i)) has \(f) enabled, which \(name(m)) (RabbitMQ \(theirs.version)) does not know"
+            }
+        }
+        if let f = s.nodes[j].flags.first(where: { mine.flags[$0] == nil }) {
+            return "the cluster has \(f) enabled, which \(name(i)) (RabbitMQ \(mine.version)) does not know"
+        }
+        return nil
+    }
+
+    static func forceBootOnKhepri(_ node: String) -> String {
+        "force_boot is not supported with Khepri, the metadata store of \(node)'s cluster: the broker does nothing "
+            + "(the CLI still exits 0), because a Khepri node boots only once a majority of its cluster's nodes run. "
+            + "Start a majority of the nodes instead. Nothing was changed"
     }
 
     public func forget(_ target: String, from executor: String, offline: Bool) throws {
@@ -312,6 +398,10 @@ public final class Simulator: Backend, FaultInjecting {
             throw ClusterError(.unavailable, "Error: cannot forget node \(name(t)) from itself; run forget_cluster_node on another member", node: name(e))
         }
         if offline {
+            if s.nodes[e].khepri {
+                // rabbit_db_cluster.erl@v4.2.0 L281-286; clustering_management_SUITE.erl@v4.2.9 L575-581.
+                throw ClusterError(.unavailable, "Error:\nnot_supported: forget_cluster_node --offline is not supported with Khepri", node: name(e))
+            }
             guard !s.nodes[e].vm else {
                 throw ClusterError(.usage, "forget_cluster_node --offline requires node \(name(e)) to be stopped", node: name(e))
             }
@@ -331,12 +421,29 @@ public final class Simulator: Backend, FaultInjecting {
             throw ClusterError(.unavailable, "RabbitMQ on node \(name(t)) must be stopped with 'rabbitmqctl -n \(name(t)) stop_app' before it can be removed", node: name(e))
         }
         spend(500, 1500)
+        // From 4.2.6 the replicas are removed first, then the member (forget_cluster_node_command.ex
+        // @v4.2.6 L53-110); before, the member first (@v3.10.8 L47-62): a forget that then times out
+        // in a Khepri minority has shrunk the queues already, or changed nothing.
+        let shrinkFirst = facts(e).map { $0.procedures.forgetShrinksReplicasFirst.value.contains($0.version.patch) } ?? false
+        var shrunk: [String] = []
+        if shrinkFirst { shrunk = shrinkQueues(t) }
+        if s.nodes[e].khepri && !khepriMajority(e) {
+            if !shrunk.isEmpty {
+                log(e, "forget \(short(t)): \(shrunk.count) quorum queue(s) shrunk, then Khepri timed out")
+                afterChange()
+            }
+            throw khepriMinority(e)
+        }
         for k in s.nodes.indices where k != t && has(s.nodes[k].view, t) && (k == e || (appRunning(k) && reach(e, k))) {
             s.nodes[k].view &= ~bit(t)
         }
-        let shrunk = shrinkQueues(t)
+        if !shrinkFirst { shrunk = shrinkQueues(t) }
         for q in classicIndex[t] where !s.queues[q].deleted && s.queues[q].durable { deleteQueue(q) }
-        log(e, "forgot \(short(t)); \(shrunk.count) quorum queue(s) shrunk")
+        // On Khepri a reachable node is reset as it is removed (rabbit_khepri.erl@v4.2.0 L659-687):
+        // it is standalone afterwards and needs no reset.
+        let resetToo = s.nodes[e].khepri && s.nodes[t].vm && reach(e, t)
+        if resetToo { wipe(t) }
+        log(e, "forgot \(short(t)); \(shrunk.count) quorum queue(s) shrunk\(resetToo ? "; \(short(t)) reset (Khepri)" : "")")
         afterChange()
     }
 
@@ -403,14 +510,18 @@ public final class Simulator: Backend, FaultInjecting {
     public func rebalance(_ kind: String) throws {
         // `rebalance` takes all, classic (mirrored queues' masters: none here) and quorum; streams
         // are refused with 69 (rabbitmq.md §3, observed on 3.10.8).
-        let types: [QueueType]
-        switch kind {
-        case "quorum", "all": types = [.quorum]
-        case "classic": types = []
-        case "stream": throw ClusterError(.unavailable, "Error: type stream is not supported")
-        default: throw ClusterError(.usage, "rebalance: unknown queue type '\(kind)' (use all, classic or quorum)")
+        // By release (rebalance_command.ex `@known_types`): `stream` from 3.12.0, `classic` (the
+        // masters of mirrored queues) until 3.13.7; an unknown type exits 69 with the CLI's words.
+        let p = try requireAnyRunning()
+        let version = facts(p)?.version ?? Simulator.defaultVersion
+        let known = (version >= RabbitMQVersion(4, 0, 0) ? ["all", "quorum"] : ["all", "classic", "quorum"])
+            + (version >= RabbitMQVersion(3, 12, 0) ? ["stream"] : [])
+        guard known.contains(kind) else {
+            if version < RabbitMQVersion(3, 12, 0), kind == "stream" { throw ClusterError(.unavailable, "Error: type stream is not supported") }
+            throw ClusterError(.unavailable, "Error: type \(kind) is not supported. Try one of \(known.joined(separator: ", ")).")
         }
-        _ = try requireAnyRunning()
+        // Stream leaders are not moved: how 3.12+ places them is not modelled.
+        let types: [QueueType] = kind == "quorum" || kind == "all" ? [.quorum] : []
         spend(1000, 3000)
         var moved = 0
         for q in s.queues.indices where types.contains(s.queues[q].type) && !s.queues[q].deleted {
@@ -458,6 +569,9 @@ public final class Simulator: Backend, FaultInjecting {
             guard !candidates.isEmpty else { throw ClusterError(.unavailable, "no node accepts client connections") }
             d = candidates[s.rng.int(0, candidates.count - 1)]
         }
+        // A declaration changes the metadata store: on Khepri a majority must run
+        // (docs/metadata-store/clustering.md@0acf2a4 L80-91).
+        if s.nodes[d].khepri && !khepriMajority(d) { throw khepriMinority(d) }
         if let existing = queueByName[spec.name], !s.queues[existing].deleted {
             if s.queues[existing].type != spec.type || s.queues[existing].durable != spec.durable {
                 throw ClusterError(.dataError, "PRECONDITION_FAILED - inequivalent arg 'x-queue-type' or 'durable' for queue '\(spec.name)' in vhost '/'")
@@ -585,6 +699,7 @@ public final class Simulator: Backend, FaultInjecting {
         case .alarm(let n, let kind, let raised): try setAlarm(n, kind, raised: raised)
         case .changeCookie(let n): try changeCookie(n)
         case .restoreCookie(let n): try restoreCookie(n)
+        case .failNextUpgrade(let n): try failNextUpgrade(n)
         }
     }
 
@@ -740,10 +855,14 @@ public final class Simulator: Backend, FaultInjecting {
         afterChange()
     }
 
-    /// Enables or disables a feature flag (preflight requires `maintenance_mode_status`).
+    /// Enables or disables a feature flag on every member of the cluster, as if it had been so
+    /// since the cluster was created (tests and drills; preflight requires
+    /// `maintenance_mode_status`).
     public func setFeatureFlag(_ flag: String, enabled: Bool) {
         revision += 1
-        s.disabledFeatureFlags = (s.disabledFeatureFlags.filter { $0 != flag } + (enabled ? [] : [flag])).sorted()
+        for i in indices(s.nodes[primary()].view) {
+            s.nodes[i].setFlags(s.nodes[i].flags.filter { $0 != flag } + (enabled ? [flag] : []))
+        }
     }
 
     /// Declares a small demo set: three quorum queues, a durable classic queue, a stream, and a

@@ -66,8 +66,22 @@ struct SimNode: Codable {
     var spare = false
     /// AMQP client connections on the node (autoheal keeps the side with the most).
     var connections = 0
+    /// The feature flags enabled on the node, sorted. Enabling a flag enables it on every member
+    /// (so members agree); a node keeps its flags across an upgrade, a reset gives it the
+    /// defaults of its release, a join the cluster's.
+    private(set) var flags: [String] = []
+    /// `khepri_db` is enabled: the node keeps its metadata in Khepri (stored, not computed:
+    /// declarations read it).
+    private(set) var khepri = false
+    /// The node's next `upgrade` fails (a failing inventory command).
+    var failNextUpgrade = false
 
     init(view: UInt64) { self.view = view }
+
+    mutating func setFlags(_ names: [String]) {
+        flags = Array(Set(names)).sorted()
+        khepri = flags.contains("khepri_db")
+    }
 
     /// The Erlang major: nodes of different RabbitMQ minors cluster (what decides is their
     /// feature flags and Erlang), nodes of different Erlang majors do not. Stored, not computed:
@@ -83,7 +97,7 @@ extension SimNode {
     enum CodingKeys: String, CodingKey {
         case vm, app, paused, view, maintenance, alarms, cookie, resolvable, rabbitmq, erlang, lastToStop, forceBoot,
              failNextBoot, slowBootMs, epoch, gen, retriesLeft, bootViaServer, bootFailure, cut, partitionedFrom, spare,
-             connections
+             connections, flags, failNextUpgrade
     }
 
     init(from decoder: Decoder) throws {
@@ -111,7 +125,38 @@ extension SimNode {
         partitionedFrom = try c.decode(UInt64.self, forKey: .partitionedFrom)
         spare = try c.decode(Bool.self, forKey: .spare)
         connections = try c.decodeIfPresent(Int.self, forKey: .connections) ?? 0
+        setFlags(try c.decodeIfPresent([String].self, forKey: .flags) ?? [])
+        failNextUpgrade = try c.decodeIfPresent(Bool.self, forKey: .failNextUpgrade) ?? false
         versionKey = SimNode.versionKey(erlang: erlang)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vm, forKey: .vm)
+        try c.encode(app, forKey: .app)
+        try c.encode(paused, forKey: .paused)
+        try c.encode(view, forKey: .view)
+        try c.encode(maintenance, forKey: .maintenance)
+        try c.encode(alarms, forKey: .alarms)
+        try c.encode(cookie, forKey: .cookie)
+        try c.encode(resolvable, forKey: .resolvable)
+        try c.encode(rabbitmq, forKey: .rabbitmq)
+        try c.encode(erlang, forKey: .erlang)
+        try c.encode(lastToStop, forKey: .lastToStop)
+        try c.encode(forceBoot, forKey: .forceBoot)
+        try c.encode(failNextBoot, forKey: .failNextBoot)
+        try c.encode(slowBootMs, forKey: .slowBootMs)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(gen, forKey: .gen)
+        try c.encode(retriesLeft, forKey: .retriesLeft)
+        try c.encode(bootViaServer, forKey: .bootViaServer)
+        try c.encodeIfPresent(bootFailure, forKey: .bootFailure)
+        try c.encode(cut, forKey: .cut)
+        try c.encode(partitionedFrom, forKey: .partitionedFrom)
+        try c.encode(spare, forKey: .spare)
+        try c.encode(connections, forKey: .connections)
+        try c.encode(flags, forKey: .flags)
+        if failNextUpgrade { try c.encode(failNextUpgrade, forKey: .failNextUpgrade) }
     }
 }
 
@@ -166,7 +211,8 @@ public struct CopyOrigin: Codable, Equatable, Sendable {
 /// finds a newer format names both in its refusal.
 struct SimState: Codable {
     /// The newest state format this build reads and writes. 3: node names, queue virtual hosts,
-    /// policies and the origin of a copy (`warren snapshot`).
+    /// policies and the origin of a copy (`warren snapshot`), and the feature flags per node
+    /// (format 2: one list of disabled flags, the rest of the release's enabled).
     static let currentFormat = 3
     var format = SimState.currentFormat
     /// The warren that wrote the state (format 3 on).
@@ -189,7 +235,6 @@ struct SimState: Codable {
     var queues: [SimQueue] = []
     var events: [SimEvent] = []
     var log: [String] = []
-    var disabledFeatureFlags: [String] = []
     /// The outcome of the last primitive, saved with the state before its result is journaled.
     var checkpoint: PrimitiveCheckpoint?
     /// Replicas catching up ("queue/node" -> when they will have): a restarted or rejoined member
@@ -213,7 +258,9 @@ func indices(_ set: UInt64) -> [Int] {
 extension SimState {
     enum CodingKeys: String, CodingKey {
         case format, warren, nodeNames, policies, copiedFrom, clusterName, clusterID, partitionHandling, nowMs, rng, seq,
-             nextCookie, nodes, queues, events, log, disabledFeatureFlags, checkpoint, catchingUp
+             nextCookie, nodes, queues, events, log, checkpoint, catchingUp
+        /// Format 2 and earlier.
+        case disabledFeatureFlags
     }
 
     /// A state file this build cannot read because a newer warren wrote it.
@@ -258,7 +305,13 @@ extension SimState {
         }
         events = try c.decode([SimEvent].self, forKey: .events)
         log = try c.decode([String].self, forKey: .log)
-        disabledFeatureFlags = try c.decode([String].self, forKey: .disabledFeatureFlags)
+        if format < 3 {
+            // Every node had the flags of a new cluster of its release, but those disabled.
+            let disabled = try c.decodeIfPresent([String].self, forKey: .disabledFeatureFlags) ?? []
+            for i in nodes.indices {
+                nodes[i].setFlags(ReleaseFacts.make(nodes[i].rabbitmq)?.newClusterFlags.filter { !disabled.contains($0) } ?? [])
+            }
+        }
     }
 
     func encode(to encoder: Encoder) throws {
@@ -281,7 +334,6 @@ extension SimState {
         try c.encode(queues.map(\.packed), forKey: .queues)
         try c.encode(events, forKey: .events)
         try c.encode(log, forKey: .log)
-        try c.encode(disabledFeatureFlags, forKey: .disabledFeatureFlags)
     }
 }
 

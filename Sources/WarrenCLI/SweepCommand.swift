@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Runbook
 import Sessions
+import Simulator
 
 /// `warren sweep RUNBOOK --sim N`: a crash, a killed node and a refused confirmation at every
 /// step boundary and inside every step; every run must end completed or stopped safely, with no
@@ -29,6 +30,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Extra standalone simulated nodes (for add-node and replace-node).")
     var spares: Int = 0
 
+    @Option(name: .customLong("sim-version"), help: ArgumentHelp("The RabbitMQ release the simulated cluster runs (default 3.10.8).", valueName: "V"))
+    var simVersion: String?
+
     @Option(name: .customLong("param"), help: ArgumentHelp("A runbook parameter.", valueName: "NAME=VALUE"))
     var params: [String] = []
 
@@ -48,6 +52,7 @@ struct SweepCommand: ParsableCommand {
         config.nodes = nodes
         config.seed = seed
         config.spares = spares
+        if let simVersion { config.version = try Simulator.release(simVersion) }
         config.setup = setup
         if allowMajorityLoss { config.majorityLossAllowed = true }
         config.params = try parseParams(params)

@@ -24,17 +24,21 @@ struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A real cluster described by an inventory file (YAML).", valueName: "FILE"))
     var inventory: String?
 
+    @Option(name: .customLong("sim-version"), help: ArgumentHelp("The RabbitMQ release a new simulated cluster runs (default 3.10.8).", valueName: "V"))
+    var simVersion: String?
+
     func validate() throws {
         if inventory != nil && (simNodes != nil || simState != nil) {
             throw ValidationError("choose one target: --inventory FILE, or --sim N / --sim-state FILE")
         }
         if let n = simNodes, !(1...63).contains(n) { throw ValidationError("--sim takes 1 to 63 nodes, got \(n)") }
         if spares < 0 || spares > 10 { throw ValidationError("--spares takes 0 to 10, got \(spares)") }
+        if simVersion != nil && inventory != nil { throw ValidationError("--sim-version is for a simulated cluster, not --inventory") }
     }
 
     var spec: TargetSpec {
         if let inventory { return .inventory(absolute(inventory)) }
-        return .sim(nodes: simNodes ?? 3, seed: seed, spares: spares, simState: simState.map(absolute))
+        return .sim(nodes: simNodes ?? 3, seed: seed, spares: spares, simState: simState.map(absolute), version: simVersion)
     }
 
     func makeTarget() throws -> ClusterTarget { try Targets.make(spec) }
@@ -49,6 +53,8 @@ enum Targets {
         case .inventory: target = try InventoryTarget.load(spec, interruptRequested: { LuaState.interruptRequested })
         }
         for notice in target.notices { Output.error("warren: \(notice)\n") }
+        // Outside a session (preflight, the shell): any unfinished rolling upgrade of this cluster.
+        target.backend.upgradeUnderWay = { [weak target] in target.flatMap { SessionStore().unfinishedUpgrade(of: $0.identity(), excluding: nil) } }
         return target
     }
 

@@ -39,6 +39,9 @@ final class UnansweredQuorumCheck: Backend {
     func enableFeatureFlag(_ name: String) throws { try sim.enableFeatureFlag(name) }
     func enableAllFeatureFlags() throws { try sim.enableAllFeatureFlags() }
     func policies() throws -> [Policy] { try sim.policies() }
+    func metadataStore() throws -> MetadataStore? { try sim.metadataStore() }
+    var upgradeUnderWay: (() -> UpgradeUnderWay?)?
+    func upgrade(_ node: String, to version: RabbitMQVersion) throws { try sim.upgrade(node, to: version) }
     func start(_ node: String) throws { try sim.start(node) }
     func stop(_ node: String) throws { try sim.stop(node) }
     func startApp(_ node: String) throws { try sim.startApp(node) }

@@ -232,6 +232,17 @@ public final class ClusterBindings {
             "force_boot": simple("force_boot", .destructive) { try b.forceBoot($0) },
             "drain": simple("drain", .destructive) { try b.drain($0) },
             "revive": simple("revive", .change) { try b.revive($0) },
+            "upgrade": { [unowned self] args in
+                // node:upgrade("3.13.7"): installs the release on the stopped node.
+                let n = try node(args, 0)
+                let text = try args.string(1)
+                let version: RabbitMQVersion
+                do { version = try RabbitMQVersion(parsing: text) } catch { throw LuaArgumentError("upgrade: \(error)") }
+                try call("upgrade", node: n, args: ["to": version.description], kind: .change, skipped: ()) {
+                    try backend.upgrade(n, to: version)
+                }
+                return []
+            },
             "join": { [unowned self] args in
                 let n = try node(args, 0), seed = try node(args, 1)
                 try call("join", node: n, args: ["seed": seed], kind: .change, skipped: ()) { try backend.join(n, seed: seed) }
@@ -375,6 +386,13 @@ public final class ClusterBindings {
                 return [.int(Int64(try backend.consume(queue: q, max: n)))]
             },
             "feature_flags": { [unowned self] _ in [.array(try backend.featureFlags().map(ClusterBindings.lua))] },
+            // The release each running node reports, by node.
+            "versions": { [unowned self] _ in [.map(try backend.nodeVersions().mapValues { .string($0.rabbitmq) })] },
+            // "mnesia" or "khepri"; nil when no node can tell.
+            "metadata_store": { [unowned self] _ in [(try backend.metadataStore()).map { .string($0.rawValue) } ?? .nil] },
+            // Whether one rolling upgrade to a release can start now (UpgradeCheck); raises on input
+            // that is wrong (not a release, unknown, older than the cluster).
+            "upgrade_check": { [unowned self] args in [ClusterBindings.lua(try UpgradeCheck.run(to: args.string(0), backend: backend))] },
             "enable_feature_flags": { [unowned self] args in
                 // No argument: every stable flag (`enable_feature_flag all`); a name: that flag only.
                 let flag = try args.optionalString(0)
@@ -452,7 +470,29 @@ public final class ClusterBindings {
             "partitions": .array(n.partitions.map { .string($0) }),
             "replicas": .int(Int64(n.replicas)),
             "leaders": .int(Int64(n.leaders)),
+            "version": n.versions.map { .string($0.rabbitmq) } ?? .nil,
         ])
+    }
+
+    static func lua(_ c: UpgradeCheck) -> LuaValue {
+        var fields: [String: LuaValue] = [
+            "from": .string(c.from.description),
+            "to": .string(c.to.description),
+            // "patch" or "series"; "none" when every node runs the release; "refused" (see problems).
+            "kind": .string(c.from == c.to ? "none" : (c.hop?.kind.rawValue ?? "refused")),
+            "mixed": .bool(c.versions.mixed),
+            "store": .string(c.versions.metadataStore.rawValue),
+            "nodes": .map(Dictionary(uniqueKeysWithValues: c.versions.nodes.map { ($0.name, LuaValue.string($0.rabbitmq.description)) })),
+            "problems": .array(c.problems.map { .string($0) }),
+            "disabled_flags": .array(c.disabledFlags.map { .string($0) }),
+            "changes": .array((c.hop?.changes ?? []).map { .string($0.value) }),
+        ]
+        if let hop = c.hop { fields["source"] = .string(hop.source) }
+        if let u = c.underWay {
+            fields["under_way"] = .string(u.session)
+            fields["under_way_text"] = .string(u.description)
+        }
+        return .map(fields)
     }
 
     static func lua(_ f: FeatureFlag) -> LuaValue {

@@ -67,6 +67,19 @@ extension RunbookEngine {
             journal.append(.note(.init(step: primitiveGuard.step, key: key, value: value)))
             return []
         }
+        // session.file(name): a path in the session's directory (a plan's: a temporary one), for
+        // what a run keeps beside its journal (definitions exported before an upgrade).
+        state.register(table: "session", [
+            "file": { [unowned self] args in
+                let name = try args.string(0)
+                guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                    throw LuaArgumentError("session.file: '\(name)' is not a file name (no '/')")
+                }
+                let dir = sessionDirectory ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("warren-plan")
+                if sessionDirectory == nil { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+                return [.string((dir as NSString).appendingPathComponent(name))]
+            },
+        ])
         state.register(table: "memory", [
             "get": { [unowned self] args in [memory.get(try args.string(0))] },
             "set": { [unowned self] args in

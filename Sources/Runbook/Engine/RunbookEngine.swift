@@ -75,6 +75,8 @@ public final class RunbookEngine {
     public var waits: Waits? {
         didSet { primitiveGuard.waits = waits }
     }
+    /// The session's directory (`session.file(name)`); nil for a plan.
+    public var sessionDirectory: String?
 
     let journal: SessionJournal
     let questions: Questions

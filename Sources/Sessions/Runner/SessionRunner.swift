@@ -83,6 +83,8 @@ public final class SessionRunner {
         let rehearsal = try target.rehearsalCopy()
         options.mode = rehearsal == nil ? .dryPlan : .plan
         let planned = rehearsal ?? target
+        let identity = target.identity()
+        planned.backend.upgradeUnderWay = { [store] in store.unfinishedUpgrade(of: identity, excluding: nil) }
         let console = RecordingConsole(terminal: terminal, recorder: nil, redactor: target.redactor)
         let engine = RunbookEngine(source: source, backend: planned.backend, console: console, options: options, library: library,
                                    journal: nil, memory: try MemoryStore(path: nil), bindings: ClusterBindings(target: planned))
@@ -242,7 +244,11 @@ public final class SessionRunner {
         }
         target.waits = display?.waits
         engine.waits = display?.waits
+        engine.sessionDirectory = dir
         let identity = target.identity()
+        // A rolling upgrade that resumes is itself the unfinished one; otherwise an earlier session's.
+        let resumedUpgrade = resume.flatMap { $0.start.runbook == SessionStore.rollingUpgrade ? UpgradeUnderWay(session: id, target: $0.start.params?["to"]) : nil }
+        target.backend.upgradeUnderWay = { [store] in resumedUpgrade ?? store.unfinishedUpgrade(of: identity, excluding: id) }
         engine.sessionStart = JournalEvent.SessionStart(modules: source.moduleHashes(library: library),
                                                         target: target.backend.targetDescription,
                                                         cluster: identity.name, clusterID: identity.id)

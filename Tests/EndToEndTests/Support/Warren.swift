@@ -53,9 +53,12 @@ struct Warren {
         return (p.terminationStatus, String(decoding: collected.data, as: UTF8.self))
     }
 
-    /// Sessions recorded so far, oldest first.
+    /// Sessions recorded so far, oldest first: by their start entry's time (ids of one second do
+    /// not sort by time), then by id.
     var sessions: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: state + "/sessions")) ?? []).sorted()
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: state + "/sessions")) ?? []
+        let started = Dictionary(uniqueKeysWithValues: ids.map { ($0, journal($0).first?["time"] as? Double ?? 0) })
+        return ids.sorted { (started[$0]!, $0) < (started[$1]!, $1) }
     }
 
     /// A simulated cluster's saved state file, as JSON.
