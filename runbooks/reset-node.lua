@@ -3,7 +3,7 @@ runbook {
   summary = "Reset a node (destructive): export definitions first, then stop_app, reset, start_app",
   params = {
     { name = "node", required = true, help = "the node to reset" },
-    { name = "backup", default = "definitions-backup.json", help = "where to export the definitions first" },
+    { name = "backup", default = "", help = "where to export the definitions first (mode 600; default: definitions-backup.json in the session's directory)" },
     { name = "force", default = "false", help = "true: force_reset (when its peers are unreachable)" },
     { name = "timeout", default = "300", help = "seconds to wait for the node" },
   },
@@ -20,9 +20,10 @@ if force and khepri then
     "reset gracefully, with a majority of the members running. Nothing was changed", 0)
 end
 
-step("export definitions to " .. param("backup"), function()
-  cluster.export_definitions(param("backup"))
-  say("definitions saved to " .. param("backup") .. " (a reset is irreversible)")
+local backup = param("backup") ~= "" and param("backup") or session.file("definitions-backup.json")
+step("export the definitions", function()
+  cluster.export_definitions(backup)
+  say("definitions saved to " .. backup .. " (a reset is irreversible)")
 end)
 
 step("reset " .. node.name, function()

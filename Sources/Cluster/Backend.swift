@@ -105,4 +105,10 @@ public protocol Backend: AnyObject {
     func now() -> Double
     /// Waits; the simulator advances its virtual clock and returns at once.
     func sleep(_ seconds: Double)
+    /// Whether ``now()`` is a virtual clock (the simulator's): durations shown are marked simulated.
+    var clockIsVirtual: Bool { get }
+}
+
+extension Backend {
+    public var clockIsVirtual: Bool { false }
 }

@@ -124,7 +124,9 @@ extension RabbitMQBackend {
             }
             return
         }
+        // The CLI writes the file itself, with the process's umask: made private at once.
         let (_, _) = try cliOnAnyNode("rabbitmqctl", ["export_definitions", path], json: false)
+        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
 }

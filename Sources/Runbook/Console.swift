@@ -1,3 +1,5 @@
+import Cluster
+
 /// Where a run shows what it does and asks the operator.
 public protocol Console: AnyObject {
     /// Shows text (already newline-terminated where a line ends).
@@ -20,6 +22,7 @@ public final class BufferConsole: Console {
     public var echo: ((String) -> Void)?
     public init(echo: ((String) -> Void)? = nil) { self.echo = echo }
     public func write(_ text: String) {
+        let text = PrintableText.escapingControls(text)
         self.text += text
         echo?(text)
     }

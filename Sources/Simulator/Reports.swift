@@ -216,6 +216,8 @@ extension Simulator {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
             try encoder.encode(defs).write(to: URL(fileURLWithPath: path))
+            // As on a real cluster: readable by the operator only.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         } catch {
             throw ClusterError(.dataError, "cannot write definitions to \(path): \(error.localizedDescription)")
         }

@@ -117,6 +117,7 @@ public final class Simulator: Backend, FaultInjecting {
     public func resolve(_ node: String) throws -> String { name(try index(node)) }
     public var eventLog: [String] { s.log }
     public func now() -> Double { Double(s.nowMs) / 1000 }
+    public var clockIsVirtual: Bool { true }
 
     public func sleep(_ seconds: Double) {
         guard seconds.isFinite, seconds > 0 else { return }

@@ -48,9 +48,12 @@ enum Exit {
 
 /// Writes to standard output and error without ever ending the process: a closed pipe
 /// (`warren run ... | head -1`) or a lost terminal makes writes fail, and the run goes on.
+/// Control characters in the text (from names on the cluster, from runbooks) are escaped; `raw`
+/// is for warren's own terminal sequences (the live wait line, a replayed recording).
 enum Output {
-    static func write(_ text: String) { write(1, text) }
-    static func error(_ text: String) { write(2, text) }
+    static func write(_ text: String) { write(1, PrintableText.escapingControls(text)) }
+    static func error(_ text: String) { write(2, PrintableText.escapingControls(text)) }
+    static func raw(_ text: String) { write(1, text) }
 
     static func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)

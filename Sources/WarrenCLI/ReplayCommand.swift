@@ -36,11 +36,11 @@ struct ReplayCommand: ParsableCommand {
         let terminal = Replayer.isTerminal(STDOUT_FILENO)
         var last = ""
         Replayer.play(cast, speed: speed, maxIdle: maxIdle, toTerminal: terminal, write: { text in
-            Output.write(text)
+            Output.raw(text)
             last = text
         })
         if terminal, let end = last.utf8.last, end != UInt8(ascii: "\n") {
-            Output.write("\r\n")
+            Output.raw("\r\n")
         }
         if cast.truncated {
             Output.error("warren: note: \(path):\(cast.tornLine ?? 0): the recording ends with a torn line "

@@ -20,7 +20,8 @@ final class ProcessTerminal: Terminal {
         return (100, 30)
     }
 
-    func write(_ text: String) { Output.write(text) }
+    /// Text from the session's console (escaped there) and the live wait line's own sequences.
+    func write(_ text: String) { Output.raw(text) }
 
     func ask(_ prompt: String) -> ConsoleAnswer {
         let read = editor.readLine(prompt: prompt)

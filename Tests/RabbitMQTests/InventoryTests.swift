@@ -69,14 +69,14 @@ struct InventoryTests {
 
     @Test("a node's upgrade command is read and written back; one without {version} is refused with its line and a fix")
     func upgradeCommand() throws {
-        let yaml = replacing("        env: {}\n", "        upgrade: ssh rabbit1 sudo apt-get install -y rabbitmq-server={version}-1\n        env: {}\n")
+        let yaml = replacing("    env: {}\n", "    upgrade: ssh rabbit1 sudo apt-get install -y rabbitmq-server={version}-1\n    env: {}\n")
         var inv = try Inventory.parse(yaml, file: "prod.yaml")
         #expect(inv.nodes[0].upgrade == "ssh rabbit1 sudo apt-get install -y rabbitmq-server={version}-1" && inv.nodes[1].upgrade == nil)
         inv.path = nil
         var back = try Inventory.parse(inv.yaml())
         back.path = nil
         #expect(back == inv)
-        let (e, text) = failure(replacing("        env: {}\n", "        upgrade: ssh rabbit1 sudo apt-get install -y rabbitmq-server\n        env: {}\n"))
+        let (e, text) = failure(replacing("    env: {}\n", "    upgrade: ssh rabbit1 sudo apt-get install -y rabbitmq-server\n    env: {}\n"))
         #expect(e?.problems.first?.key == "nodes[0].upgrade" && e?.problems.first?.line == 7, "\(text)")
         #expect(text.contains("does not contain {version}") && text.contains("rabbitmq-server={version}-1"))
     }

@@ -279,6 +279,12 @@ public final class RunbookEngine {
         args.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 
+    /// A duration measured on the backend's clock: marked `simulated` on a virtual one, so that
+    /// a drill's "9.4s" is never read as real time.
+    public static func elapsed(_ s: Double, on backend: Backend) -> String {
+        duration(s) + (backend.clockIsVirtual ? " simulated" : "")
+    }
+
     public static func duration(_ s: Double) -> String {
         if s < 10 { return String(format: "%.1fs", s) }
         if s < 120 { return String(format: "%.0fs", s) }

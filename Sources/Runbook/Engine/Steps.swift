@@ -156,7 +156,7 @@ extension RunbookEngine {
         }
         let duration = backend.now() - started
         journal.append(.stepDone(.init(step: id, title: title, outcome: "done", duration: duration)))
-        console.write("✔ \(label) (\(RunbookEngine.duration(duration)))\n")
+        console.write("✔ \(label) (\(RunbookEngine.elapsed(duration, on: backend)))\n")
         result.stepsDone += 1
         return []
     }

@@ -159,7 +159,7 @@ public final class PrimitiveGuard: PrimitiveObserver {
                                               message: message, duration: duration, call: lastCall,
                                               code: (error as? ClusterError).map { Int($0.code.rawValue) })))
         if openLine {
-            console.write(error == nil ? " ok (\(RunbookEngine.duration(duration)))\n" : " FAILED\n    \(error!)\n")
+            console.write(error == nil ? " ok (\(RunbookEngine.elapsed(duration, on: backend)))\n" : " FAILED\n    \(error!)\n")
             openLine = false
         }
         do {

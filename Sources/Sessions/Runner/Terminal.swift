@@ -28,7 +28,7 @@ public final class RecordingConsole: Console {
     }
 
     public func write(_ text: String) {
-        let clean = redactor.redact(text)
+        let clean = PrintableText.escapingControls(redactor.redact(text))
         if let display { return display.write(clean) }
         terminal.write(clean)
         recorder?.output(clean)
@@ -45,7 +45,7 @@ public final class RecordingConsole: Console {
     }
 
     public func ask(_ prompt: String) -> ConsoleAnswer {
-        let clean = redactor.redact(prompt)
+        let clean = PrintableText.escapingControls(redactor.redact(prompt))
         guard terminal.isInteractive else {
             write(prompt)
             return .unavailable

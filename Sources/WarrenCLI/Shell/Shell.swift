@@ -28,7 +28,7 @@ final class ShellTerminal: Terminal, Console {
     var display: WaitDisplay?
 
     func write(_ text: String) {
-        let clean = redactor.redact(text)
+        let clean = PrintableText.escapingControls(redactor.redact(text))
         if let display { return display.write(clean) }
         Output.write(clean)
         recorder?.output(clean)
@@ -45,7 +45,7 @@ final class ShellTerminal: Terminal, Console {
             write(prompt)
             return .unavailable
         }
-        let read = editor.readLine(prompt: prompt)
+        let read = editor.readLine(prompt: PrintableText.escapingControls(prompt))
         if LuaState.terminationSignal != nil { return .interrupted }
         switch read {
         case .line(let l):
@@ -97,7 +97,7 @@ final class Shell {
         session = try ShellSession(runner: Targets.runner(terminal: terminal, paths: paths, library: library), target: target,
                                    console: terminal, size: terminal.size)
         terminal.recorder = session.recorder
-        terminal.display = session.showWaits(terminal: { Output.write($0) }, live: editor.isInteractive,
+        terminal.display = session.showWaits(terminal: { Output.raw($0) }, live: editor.isInteractive,
                                              width: { [terminal] in terminal.size.width })
         lua = LuaState()
         lua.installRequire(roots: library.requireRoots)
@@ -133,7 +133,7 @@ final class Shell {
             if LuaState.terminationSignal != nil { return Exit.interrupted }
             let prompt = buffer.isEmpty ? promptText() : ">> "
             LuaState.discardWaitingInterrupt()
-            let read = editor.readLine(prompt: prompt)
+            let read = editor.readLine(prompt: PrintableText.escapingControls(prompt))
             if LuaState.terminationSignal != nil { return Exit.interrupted }
             switch read {
             case .endOfInput:
