@@ -22,9 +22,12 @@ let package = Package(
                        providers: [.apt(["librabbitmq-dev"])]),
         .target(name: "CAMQP", dependencies: ["CRabbitMQC"], linkerSettings: [.linkedLibrary("rabbitmq")]),
 
+        // Text as operators see it: bytes kept through Lua, control characters escaped on output
+        .target(name: "Text"),
+
         // Runtimes
-        .target(name: "Lua", dependencies: ["CLua", "CShims"]),
-        .target(name: "LineEditor", dependencies: ["CEditLine", "CShims"]),
+        .target(name: "Lua", dependencies: ["CLua", "CShims", "Text"]),
+        .target(name: "LineEditor", dependencies: ["CEditLine", "CShims", "Text"]),
 
         // The cluster model and its backends
         .target(name: "Cluster"),
@@ -32,10 +35,10 @@ let package = Package(
         .target(name: "RabbitMQ", dependencies: ["Cluster", "CAMQP", "Yams"]),
 
         // Engine, sessions, command line
-        .target(name: "Runbook", dependencies: ["Lua", "Cluster"]),
-        .target(name: "Sessions", dependencies: ["Runbook", "Cluster", "Simulator"]),
+        .target(name: "Runbook", dependencies: ["Lua", "Cluster", "Text"]),
+        .target(name: "Sessions", dependencies: ["Runbook", "Cluster", "Simulator", "Text"]),
         .target(name: "WarrenCLI", dependencies: [
-            "Sessions", "Runbook", "Simulator", "RabbitMQ", "LineEditor", "Lua", "Cluster",
+            "Sessions", "Runbook", "Simulator", "RabbitMQ", "LineEditor", "Lua", "Cluster", "Text",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "warren", dependencies: ["WarrenCLI"]),
@@ -49,14 +52,15 @@ let package = Package(
         .target(name: "WarrenTestSupport", path: "Tests/Support"),
         // zlib, to read the browser's screenshots (SessionsTests: report.html in a headless browser)
         .systemLibrary(name: "CZlib", path: "Tests/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .testTarget(name: "LuaTests", dependencies: ["Lua"]),
-        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
+        .testTarget(name: "TextTests", dependencies: ["Text"]),
+        .testTarget(name: "LuaTests", dependencies: ["Lua", "Text"]),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "WarrenTestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Cluster"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "Cluster", "Simulator", "warren", "WarrenTestSupport"],
                     exclude: ["Differential/Scenarios"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Sessions", "Simulator", "Cluster", "Lua"]),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator", "Cluster", "CZlib"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Sessions", "Simulator", "Cluster", "Lua", "WarrenTestSupport"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Runbook", "Simulator", "Cluster", "CZlib", "WarrenTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["warren", "WarrenTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

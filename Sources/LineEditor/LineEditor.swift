@@ -1,3 +1,4 @@
+import Text
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -125,7 +126,7 @@ public final class LineEditor {
         guard let line, count > 0 else {
             return count < 0 && readError == EINTR ? .interrupted : .endOfInput
         }
-        var text = String(cString: line)
+        var text = ByteText.string(UnsafeBufferPointer(start: UnsafeRawPointer(line).assumingMemoryBound(to: UInt8.self), count: strlen(line)))
         if text.hasSuffix("\n") { text.removeLast() }
         return .line(text)
     }

@@ -1,3 +1,4 @@
+import Text
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,6 +35,6 @@ struct PlainLineReader {
             }
         }
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        return .line(String(decoding: bytes, as: UTF8.self))
+        return .line(ByteText.string(bytes))
     }
 }

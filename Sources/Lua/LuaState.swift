@@ -1,3 +1,4 @@
+import Text
 import CLua
 import CShims
 #if canImport(Glibc)
@@ -233,8 +234,9 @@ public final class LuaState {
     public func load(_ source: String, chunkName: String) throws -> LuaFunction {
         guard let L else { throw LuaError.runtime(message: "the Lua state is closed", traceback: "", underlying: nil) }
         return try allowingAllocation {
-            let status = source.utf8CString.withUnsafeBufferPointer { buf in
-                warren_load(L, buf.baseAddress, buf.count - 1, "=" + chunkName)
+            // The source's own bytes: a literal that is not UTF-8 stays as it was written.
+            let status = ByteText.bytes(source).withUnsafeBufferPointer { buf in
+                buf.withMemoryRebound(to: CChar.self) { warren_load(L, $0.baseAddress, $0.count, "=" + chunkName) }
             }
             if status != LUA_OK {
                 let message = rawString(at: -1) ?? "syntax error"
@@ -440,8 +442,9 @@ public final class LuaState {
         case .int(let i): lua_pushinteger(L, i)
         case .double(let d): lua_pushnumber(L, d)
         case .string(let s):
-            var s = s
-            s.withUTF8 { buf in _ = lua_pushlstring(L, buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, buf.count) }
+            ByteText.bytes(s).withUnsafeBufferPointer { buf in
+                _ = lua_pushlstring(L, buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, buf.count)
+            }
         case .table(let t):
             guard depth < 100, lua_checkstack(L, 3) != 0 else { lua_pushnil(L); return }
             lua_createtable(L, Int32(clamping: t.array.count), Int32(clamping: t.fields.count))
@@ -515,7 +518,7 @@ public final class LuaState {
         guard lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER else { return nil }
         var len = 0
         guard let p = warren_tostringx(L, idx, &len) else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+        return ByteText.string(UnsafeRawBufferPointer(start: p, count: len))
     }
 
     private func userdataID(at idx: Int32, in L: OpaquePointer? = nil) -> Int? {

@@ -1,3 +1,4 @@
+import Text
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,6 +51,6 @@ extension LuaState {
             if n <= 0 { break }
             bytes.append(contentsOf: buf[0..<n])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return ByteText.string(bytes)
     }
 }

@@ -1,4 +1,5 @@
 import Cluster
+import Text
 
 /// Where a run shows what it does and asks the operator.
 public protocol Console: AnyObject {

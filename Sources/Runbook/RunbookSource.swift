@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// A runbook file: its path, content and content hash.
 public struct RunbookSource: Sendable {
@@ -14,7 +15,7 @@ public struct RunbookSource: Sendable {
             throw RunbookError.usage("cannot read the runbook '\(path)'")
         }
         self.path = (path as NSString).standardizingPath
-        content = String(decoding: data, as: UTF8.self)
+        content = ByteText.string(data)
         hash = SHA256.hex(data)
     }
 }
@@ -42,7 +43,7 @@ extension RunbookSource {
                 for root in library.requireRoots {
                     let path = "\(root)/\(relative).lua"
                     if let data = FileManager.default.contents(atPath: path) {
-                        let text = String(decoding: data, as: UTF8.self)
+                        let text = ByteText.string(data)
                         out.append(Module(name: name, path: path, content: text, hash: SHA256.hex(data)))
                         queue.append(text)
                         break

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Text
 import Lua
 import RabbitMQ
 import Runbook

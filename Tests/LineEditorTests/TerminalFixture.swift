@@ -1,4 +1,5 @@
 import Foundation
+import WarrenTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -154,7 +155,5 @@ final class PendingRead: @unchecked Sendable {
 }
 
 func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "lineeditor-tests-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    TestDirectory.make("lineeditor-tests")
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Lua
+import Text
 
 struct Boom: Error, CustomStringConvertible { var description: String { "the node refused" } }
 
@@ -22,6 +23,20 @@ struct HostFunctionTests {
             #expect(traceback.contains("stack traceback"))
             #expect(underlying is Boom)
         }
+    }
+
+    @Test("a string that is not UTF-8 keeps its bytes: in a chunk's source, through a host function and back")
+    func bytesKept() throws {
+        let lua = LuaState()
+        lua.register("echo") { args in args.values }
+        // `return #"caf<E9>", echo("caf<E9>")` with the byte E9 written raw in the source.
+        let source = ByteText.string(Array("return #\"caf".utf8) + [0xE9] + Array("\", string.byte(\"caf".utf8) + [0xE9]
+                                     + Array("\", 4), echo(\"caf".utf8) + [0xE9] + Array("\")".utf8))
+        let r = try lua.execute(source, chunkName: "t")
+        #expect(r[0].intValue == 4 && r[1].intValue == 0xE9)
+        #expect(ByteText.bytes(try #require(r[2].stringValue)) == Array("caf".utf8) + [0xE9])
+        lua.setGlobal("s", r[2])
+        #expect(try lua.execute("return #s, s:byte(4)", chunkName: "t").map(\.intValue) == [4, 0xE9])
     }
 
     @Test("values convert both ways: nil, booleans, integers, floats, strings, arrays, maps")

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import WarrenTestSupport
 @testable import RabbitMQ
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 extension RealClusterTests {
     /// `warren ARGS` with its own state directory; returns the exit code, output and state dir.
     func warren(_ args: [String], answers: String? = nil) throws -> (code: Int32, output: String, state: String) {
-        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        let state = TestDirectory.make("warren-real", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         var args = args
         if let answers {
@@ -79,7 +80,7 @@ extension RealClusterTests {
         try startSpare(spare)
         defer { _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120) }
         let unsafe = f.members.map { "stop-\(short($0))#unsafe: yes" }.joined(separator: "\n")
-        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        let state = TestDirectory.make("warren-real", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         try unsafe.write(toFile: state + "/answers.txt", atomically: true, encoding: .utf8)
         let env = ["WARREN_STATE": state, "WARREN_RUNBOOKS": DevClusterFixture.packageRoot + "/runbooks"]
@@ -159,7 +160,7 @@ extension RealClusterTests {
         inventory.nodes[i].start = "echo $$ > '\(marker)'; exec sleep 600"
         let path = f.dir + "/hanging-start.yaml"
         try inventory.yaml().write(toFile: path, atomically: true, encoding: .utf8)
-        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        let state = TestDirectory.make("warren-real", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: marker)
         // The signal as a terminal (SIGINT) or a service manager (SIGTERM) sends it, once the start command runs (polled: its pid file).

@@ -9,7 +9,7 @@ extension RealClusterTests {
     @Test("at the shell on a real cluster a destructive call asks y/N; answered n, nothing reaches the broker")
     func shellDestructiveCallAnsweredNo() throws {
         expectConverged()
-        let state = NSTemporaryDirectory() + "warren-real-\(UUID().uuidString)"
+        let state = TestDirectory.make("warren-real", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
         let t = try PseudoTerminal(executable: DevClusterFixture.warrenBinary, arguments: ["shell", "--inventory", f.inventoryPath],

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import WarrenTestSupport
 @testable import RabbitMQ
 @testable import Simulator
 import Testing
@@ -49,7 +50,7 @@ extension RealClusterTests {
         print("snapshot of the 3-node devcluster, in process: \(String(format: "%.2f", seconds)) s")
 
         // Through the binary, as an operator takes it.
-        let state = NSTemporaryDirectory() + "warren-snapshot-\(UUID().uuidString)"
+        let state = TestDirectory.make("warren-snapshot", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
         let file = state + "/copy.json"

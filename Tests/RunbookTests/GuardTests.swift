@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import WarrenTestSupport
 import Lua
 import Testing
 @testable import Runbook
@@ -76,7 +77,7 @@ struct ShellRig {
 
     init(backend: Backend, confirmsChanges: Bool, answers: [String]) throws {
         console = AnsweringConsole(answers)
-        journalPath = NSTemporaryDirectory() + "warren-guard-\(UUID().uuidString).jsonl"
+        journalPath = TestDirectory.make("warren-guard", file: true) + ".jsonl"
         let journal = SessionJournal(writer: try JournalWriter(path: journalPath), clock: { backend.now() }, latch: latch)
         journal.append(.sessionStart(.init(mode: .shell, runbook: "shell")))
         let questions = Questions(console: console, journal: journal, latch: latch, mode: .shell)

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import WarrenTestSupport
 import Lua
 @testable import Runbook
 import Sessions
@@ -121,8 +122,7 @@ final class Drill {
 
 /// Writes a runbook to a temporary file.
 func tempRunbook(_ text: String, name: String = "custom") -> RunbookSource {
-    let dir = NSTemporaryDirectory() + "warren-rb-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = TestDirectory.make("warren-rb")
     let path = dir + "/\(name).lua"
     try! text.write(toFile: path, atomically: true, encoding: .utf8)
     return try! RunbookSource(path: path)

@@ -1,11 +1,10 @@
 import Foundation
+import WarrenTestSupport
 import Runbook
 
 /// A fresh temporary directory per test (tests run in parallel).
 func makeTempDir() -> String {
-    let path = NSTemporaryDirectory() + "warren-sessions-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    TestDirectory.make("warren-sessions")
 }
 
 /// A clock the test moves by hand.

@@ -278,7 +278,7 @@ public final class SessionRunner {
         }
         try? target.persist()
         if recordsSessions {
-            writeReport(id: id, target: target, entries: (resume?.entries ?? []) + journal.written, start: start)
+            writeReport(id: id, target: target, entries: (resume?.entries ?? []) + journal.written, start: start, say: console.write)
             console.write("report: \(dir)/report.md  (warren sessions show \(id)); timeline: report.html beside it\n")
         }
         return Outcome(session: id, result: result, target: target)
@@ -350,15 +350,16 @@ public final class SessionRunner {
     ///     and what it wrote); nil: read from the journal file.
     ///   - start: the session's start snapshot (or why it has none): the end one is taken and kept,
     ///     and the report compares them; nil: no verification (a shell session).
+    ///   - say: where the end snapshot says that it waits for replicas to come online.
     public func writeReport(id: String, target: ClusterTarget, entries known: [JournalEntry]? = nil,
-                            start: SessionVerification.Taken? = nil) {
+                            start: SessionVerification.Taken? = nil, say: ((String) -> Void)? = nil) {
         let dir = paths.session(id)
         guard let entries = known ?? (try? JournalReader.read(dir + "/" + SessionStore.journalFile)) else { return }
         var verification: String?
         var status: ClusterStatus?
         var queues: [QueueInfo]?
         if let start {
-            let end = SessionVerification.take(target, to: dir + "/" + SessionVerification.endFile)
+            let end = SessionVerification.take(target, to: dir + "/" + SessionVerification.endFile, settle: say ?? { _ in })
             verification = SessionVerification.markdown(start: start, end: end, entries: entries)
             if case .snapshot(let s) = end { (status, queues) = (s.status, s.queues) }
         }

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Text
 import Runbook
 
 /// The operator's terminal (or a pipe).

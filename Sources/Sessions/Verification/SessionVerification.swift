@@ -34,10 +34,25 @@ public enum SessionVerification {
         }
     }
 
-    static func take(_ target: ClusterTarget, to path: String) -> Taken {
-        let snap: ClusterSnapshot
+    /// How long the end snapshot waits for replicas on running nodes to come online: a node just
+    /// restarted lists its quorum replicas offline for a few seconds after its boot (seen on real
+    /// 3.10.8 right after a rolling restart's last node), which is not a difference to report.
+    static let settleSeconds = 30.0
+
+    /// - Parameter settle: for the end snapshot, where to say that it waits (nil: it does not).
+    static func take(_ target: ClusterTarget, to path: String, settle: ((String) -> Void)? = nil) -> Taken {
+        var snap: ClusterSnapshot
         do {
             snap = try ClusterSnapshot.capture(target.backend, depth: .verification)
+            let began = target.backend.now()
+            if let settle, case let offline = replicasOffline(snap), !offline.isEmpty {
+                settle("verification: waiting up to \(Int(settleSeconds)) s for replicas on running nodes to come online ("
+                       + RunbookEngine.list(offline, max: 5) + ")\n")
+                while !replicasOffline(snap).isEmpty, target.backend.now() - began < settleSeconds {
+                    target.backend.sleep(1)
+                    snap = try ClusterSnapshot.capture(target.backend, depth: .verification)
+                }
+            }
         } catch {
             return .missing("the cluster could not be read: \(target.redactor.redact("\(error)"))")
         }
@@ -47,6 +62,12 @@ public enum SessionVerification {
             return .missing("\(error)")
         }
         return .snapshot(snap)
+    }
+
+    /// Queues with a replica offline on a node whose app runs (and is not drained).
+    static func replicasOffline(_ snap: ClusterSnapshot) -> [String] {
+        let serving = Set(snap.status.running).subtracting(snap.status.maintenance)
+        return snap.queues.filter { q in q.members.contains { serving.contains($0) && !q.online.contains($0) } }.map(\.name)
     }
 
     /// What the run did on purpose, from its journal: nodes it forgot or reset, nodes it left

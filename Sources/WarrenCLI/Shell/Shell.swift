@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Text
 import LineEditor
 import Lua
 import Runbook

@@ -28,7 +28,7 @@ struct Warren {
 
     /// `warren ARGS` with stdin from `input` (not a terminal); returns exit code and output.
     @discardableResult
-    func run(_ args: [String], input: String = "", timeout: Double = 120,
+    func run(_ args: [String], input: String = "", inputBytes: [UInt8]? = nil, timeout: Double = 120,
              environment extra: [String: String] = [:]) throws -> (code: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
@@ -40,7 +40,7 @@ struct Warren {
         p.standardOutput = stdout
         p.standardError = stdout
         try p.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
+        stdin.fileHandleForWriting.write(Data(inputBytes ?? Array(input.utf8)))
         try stdin.fileHandleForWriting.close()
         let collected = Collected()
         let reader = Thread { collected.data = stdout.fileHandleForReading.readDataToEndOfFile() }

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import WarrenTestSupport
 @testable import RabbitMQ
 import Simulator
 import Testing
@@ -9,6 +10,16 @@ struct DifferentialScenario: CustomTestStringConvertible, Sendable {
     let path: String
     var name: String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
     var testDescription: String { name }
+
+    /// The partition handling the scenario runs under (`-- partition_handling: MODE` in its first
+    /// lines; `ignore`, the broker's default, otherwise).
+    var partitionHandling: PartitionHandling {
+        let head = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").prefix(5) ?? []
+        for line in head where line.hasPrefix("-- partition_handling: ") {
+            return PartitionHandling(rawValue: String(line.dropFirst("-- partition_handling: ".count))) ?? .ignore
+        }
+        return .ignore
+    }
 
     static let directory: String = {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scenarios").path
@@ -30,7 +41,7 @@ struct DifferentialRun {
 extension RealClusterTests {
     /// Runs a scenario with warren in a state directory of its own; node names by position.
     func runScenario(_ scenario: DifferentialScenario, target: [String], names: [String]) throws -> DifferentialRun {
-        let state = NSTemporaryDirectory() + "warren-diff-\(UUID().uuidString)"
+        let state = TestDirectory.make("warren-diff", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
         let answers = state + "/answers.txt"
@@ -62,17 +73,28 @@ extension RealClusterTests {
         f.restore()
     }
 
+    /// Sets the partition handling on every running member of the devcluster: the node monitor
+    /// reads it at each node-down event (rabbit_node_monitor.erl@v3.10.8, handle_dead_rabbit).
+    func setPartitionHandling(_ mode: PartitionHandling) {
+        for n in f.members {
+            _ = f.ctl(n, ["eval", "application:set_env(rabbit, cluster_partition_handling, \(mode.rawValue))."])
+        }
+    }
+
     @Test("the simulator and real RabbitMQ 3.10.8 show the same outcomes, scenario by scenario", arguments: DifferentialScenario.all)
     func differential(_ scenario: DifferentialScenario) throws {
         expectConverged()
+        let handling = scenario.partitionHandling
+        if handling != .ignore { setPartitionHandling(handling) }
         defer {
             cleanUpScenario()
+            if handling != .ignore { setPartitionHandling(.ignore) }
             expectConverged()
         }
         // The simulator: three nodes, no queues; the real side is the suite's devcluster.
-        let simState = NSTemporaryDirectory() + "warren-diff-\(UUID().uuidString).sim"
+        let simState = TestDirectory.make("warren-diff", file: true) + ".sim"
         defer { try? FileManager.default.removeItem(atPath: simState) }
-        let sim = Simulator(nodes: 3, seed: 1)
+        let sim = Simulator(nodes: 3, seed: 1, partitionHandling: handling)
         try Data(try sim.snapshot()).write(to: URL(fileURLWithPath: simState))
         let simulated = try runScenario(scenario, target: ["--sim-state", simState], names: sim.nodeNames)
         let real = try runScenario(scenario, target: ["--inventory", f.inventoryPath], names: f.inventory.nodes.map(\.name))
