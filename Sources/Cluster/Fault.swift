@@ -22,6 +22,9 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
     case changeCookie(node: String)
     /// The node gets the cluster's cookie back.
     case restoreCookie(node: String)
+    /// The node's outgoing packets are delayed (netem delay); `heal` removes it. Only a devcluster
+    /// with hosts has a network to slow down.
+    case delay(node: String, seconds: Double)
 
     /// One parameter of a fault: its key in a drill's table, and what it holds.
     public enum Parameter: String, Sendable, CaseIterable {
@@ -60,6 +63,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
              summary: "raise (or clear) a memory or disk alarm on the node"),
         Kind(name: "change_cookie", parameters: [.node], summary: "give the node a different Erlang cookie"),
         Kind(name: "restore_cookie", parameters: [.node], summary: "give the node the cluster's cookie back"),
+        Kind(name: "delay", parameters: [.node, .seconds], summary: "delay the node's outgoing packets by SECONDS (heal removes it; devcluster with hosts)"),
     ]
 
     public static var names: [String] { catalog.map(\.name) }
@@ -128,6 +132,11 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
             }
             return .alarm(node: try node(), kind: kind, raised: raised)
         case "change_cookie": return .changeCookie(node: try node())
+        case "delay":
+            guard case .number(let s)? = values[.seconds], s.isFinite, s > 0, s <= 10 else {
+                throw Refusal("\(usage()): 'seconds' must be a delay of more than 0 and at most 10 seconds")
+            }
+            return .delay(node: try node(), seconds: s)
         default: return .restoreCookie(node: try node())
         }
     }
@@ -144,6 +153,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .alarm: return "alarm"
         case .changeCookie: return "change_cookie"
         case .restoreCookie: return "restore_cookie"
+        case .delay: return "delay"
         }
     }
 
@@ -151,7 +161,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
     public var nodes: [String] {
         switch self {
         case .kill(let n), .failNextBoot(let n), .slowBoot(let n, _), .loseDisk(let n), .alarm(let n, _, _),
-             .changeCookie(let n), .restoreCookie(let n): return [n]
+             .changeCookie(let n), .restoreCookie(let n), .delay(let n, _): return [n]
         case .partition(let a, let b): return a + b
         case .heal: return []
         }
@@ -169,6 +179,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .alarm(let n, let k, let r): return .alarm(node: try f(n), kind: k, raised: r)
         case .changeCookie(let n): return .changeCookie(node: try f(n))
         case .restoreCookie(let n): return .restoreCookie(node: try f(n))
+        case .delay(let n, let s): return .delay(node: try f(n), seconds: s)
         }
     }
 
@@ -177,6 +188,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .slowBoot(let n, let s): return "slow_boot \(n) \(s)s"
         case .partition(let a, let b): return "partition [\(a.joined(separator: ","))] | [\(b.joined(separator: ","))]"
         case .alarm(let n, let k, let r): return "alarm \(n) \(k)\(r ? "" : " cleared")"
+        case .delay(let n, let s): return "delay \(n) \(Int((s * 1000).rounded())) ms"
         default: return ([name] + nodes).joined(separator: " ")
         }
     }

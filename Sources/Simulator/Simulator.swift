@@ -581,6 +581,8 @@ public final class Simulator: Backend, FaultInjecting {
         case .alarm(let n, let kind, let raised): try setAlarm(n, kind, raised: raised)
         case .changeCookie(let n): try changeCookie(n)
         case .restoreCookie(let n): try restoreCookie(n)
+        case .delay:
+            throw Fault.Refusal("the simulator has no network latency to slow down: fault.delay runs on a devcluster with hosts (`warren devcluster up --hosts N`)")
         }
     }
 
