@@ -88,8 +88,9 @@ public struct ClusterStatus: Codable, Equatable, Sendable {
     }
 
     /// Every member running, no partitions, no alarms.
+    /// Every member runs and serves clients: none down, drained, partitioned or in alarm.
     public var healthy: Bool {
-        Set(members) == Set(running) && partitions.isEmpty && alarms.isEmpty
+        Set(members) == Set(running) && partitions.isEmpty && alarms.isEmpty && maintenance.isEmpty
     }
 
     /// The nodes with their quorum queue and stream replicas and leaders counted from `queues`.

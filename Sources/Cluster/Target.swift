@@ -110,4 +110,7 @@ public protocol ClusterTarget: AnyObject {
     var canaryTicksAfterPrimitives: Bool { get }
     /// Where the commands the target runs (CLI tools, HTTP calls) are reported.
     var commandLog: ((CommandRecord) -> Void)? { get set }
+    /// Where the target says what it waits for (a real cluster: CLI calls, start and stop
+    /// commands, HTTP requests, polls); a simulated cluster never waits in real time.
+    var waits: Waits? { get set }
 }

@@ -13,7 +13,8 @@ extension RabbitMQBackend {
         return env
     }
 
-    /// Runs a CLI tool; never throws (see ``cliChecked``).
+    /// Runs a CLI tool; never throws (see ``cliChecked``). A node whose host does not resolve
+    /// or does not answer is not asked: the result is exit 69 with the reason, at once.
     @discardableResult
     func cli(_ tool: String, node: String?, _ args: [String], json: Bool = false, timeout: Double? = nil) -> ProcessResult {
         var argv: [String] = []
@@ -21,11 +22,27 @@ extension RabbitMQBackend {
         argv += args
         if json { argv += ["--formatter", "json"] }
         let exe = (inventory.cliPath as NSString).appendingPathComponent(tool)
-        let result = ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: timeout ?? cliTimeout,
-                                       interrupted: interruptRequested)
+        if let missing = missingTool(tool) { return missing }
+        if let n = node, let reason = unreachableReason(n) {
+            let result = ProcessResult(exitCode: 69, stdout: "", stderr: reason, duration: 0, timedOut: false)
+            record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: 69, duration: 0, output: result.stderr, timedOut: false))
+            return result
+        }
+        let limit = timeout ?? cliTimeout
+        let result = waiting("\(tool) \(args.first ?? "")" + (node.map { " on \($0)" } ?? ""), limit: limit) {
+            ProcessRunner.run(exe, argv, environment: cliEnvironment(for: node), timeout: limit, interrupted: interruptRequested)
+        }
         record(CommandRecord(kind: .cli, argv: [exe] + argv, exitCode: result.exitCode, duration: result.duration,
                              output: result.combined, timedOut: result.timedOut))
         return result
+    }
+
+    /// Exit 127 when the tool is not installed at the inventory's `cli.path`: said before anything
+    /// about a node, since no probe of a host can help it.
+    func missingTool(_ tool: String) -> ProcessResult? {
+        let exe = (inventory.cliPath as NSString).appendingPathComponent(tool)
+        if FileManager.default.isExecutableFile(atPath: exe) { return nil }
+        return ProcessResult(exitCode: 127, stdout: "", stderr: "\(exe) not found", duration: 0, timedOut: false)
     }
 
     /// Runs a CLI tool and maps a failure to a ``ClusterError`` with the tool's own message.
@@ -108,11 +125,13 @@ extension RabbitMQBackend {
     /// Runs a read on the first node whose VM answers; exit 69/78 (down, cookie) moves on to the next.
     func cliOnAnyNode(_ tool: String, _ args: [String], json: Bool = true, prefer: [String] = []) throws -> (node: String, result: ProcessResult) {
         var errors: [(ClusterError, ProcessResult)] = []
+        if let missing = missingTool(tool) { throw cliError(tool, node: nil, args: args, missing) }
         let order = prefer + orderedNodes.map(\.name).filter { !prefer.contains($0) }
+        probeHosts()
         for n in order {
             if !vmMayRun(n) {
-                let host = n.split(separator: "@").last.map(String.init) ?? "?"
-                errors.append((ClusterError(.unavailable, "\(n) is not running (epmd on \(host) does not list it)", node: n), ProcessResult(exitCode: 69, stdout: "", stderr: "", duration: 0, timedOut: false)))
+                let why = unreachableReason(n) ?? "\(n) is not running (epmd on \(Self.host(of: n)) does not list it)"
+                errors.append((ClusterError(.unavailable, why, node: n), ProcessResult(exitCode: 69, stdout: "", stderr: "", duration: 0, timedOut: false)))
                 continue
             }
             let r = cli(tool, node: n, args, json: json, timeout: min(cliTimeout, 30))
@@ -130,18 +149,55 @@ extension RabbitMQBackend {
         throw e
     }
 
+    /// What epmd on the node's host answers now; remembered for ``unreachableReason(_:)``.
+    func epmdAnswer(_ node: String) -> EpmdAnswer {
+        let host = Self.host(of: node)
+        let port = cliEnvironment(for: node)["ERL_EPMD_PORT"].flatMap(Int.init) ?? 4369
+        let answer = epmd(host: host, port: port)
+        reachability.note(host, answer)
+        return answer
+    }
+
     /// Whether epmd on the node's host lists the node (its VM is up: it registers as soon as its
     /// distribution listener runs, and is gone the moment the VM exits); nil when epmd cannot be
     /// asked. One TCP round trip, against 0.5-1 s for a CLI call.
     func epmdRegistered(_ node: String) -> Bool? {
-        let parts = node.split(separator: "@").map(String.init)
-        guard parts.count == 2, let names = epmdNames(host: parts[1]) else { return nil }
-        return names.contains(parts[0])
+        guard case .names(let names) = epmdAnswer(node) else { return nil }
+        return names.contains(String(node.split(separator: "@").first ?? ""))
     }
 
-    /// False only when epmd on the node's host answers and does not list the node (no VM there):
-    /// lets reads skip a down node without a CLI call.
-    func vmMayRun(_ node: String) -> Bool { epmdRegistered(node) ?? true }
+    /// False when no VM can be running the node: epmd on its host answers without it, nothing
+    /// listens there, the host does not answer within the time box, or its name does not resolve.
+    /// Lets reads skip a down node without a CLI call.
+    func vmMayRun(_ node: String) -> Bool {
+        switch reachability.recentSilence(Self.host(of: node)) ?? epmdAnswer(node) {
+        case .names(let names): return names.contains(String(node.split(separator: "@").first ?? ""))
+        case .refused, .silent, .unresolved: return false
+        }
+    }
+
+    /// Why a CLI call to the node cannot succeed, known without running it: its host does not
+    /// resolve, or did not answer on the epmd port a moment ago. The CLI itself would take up to
+    /// a minute to say so.
+    func unreachableReason(_ node: String) -> String? {
+        let host = Self.host(of: node)
+        let answer = reachability.recent(host) ?? epmdAnswer(node)
+        switch answer {
+        case .unresolved: return "\(host) does not resolve (no answer from DNS within \(Int(Resolver.timeout)) s); nothing was sent to \(node)"
+        case .silent: return "\(host) does not answer (no reply on the epmd port within 1 s: host down, or a firewall); nothing was sent to \(node)"
+        case .names, .refused: return nil
+        }
+    }
+
+    /// Probes every node's host side by side (DNS and epmd, at most a few seconds in all), so
+    /// that a read over several down hosts pays the time box once, not once per host.
+    func probeHosts() {
+        let names = orderedNodes.map(\.name).filter { reachability.recent(Self.host(of: $0)) == nil }
+        if names.count < 2 { return }
+        inParallel(names.count) { [self] in _ = epmdAnswer(names[$0]) }
+    }
+
+    static func host(of node: String) -> String { String(node.split(separator: "@").last ?? "") }
 
     /// Whether the node's own management API answers (only a booted node serves it).
     func managementAnswers(_ node: String) -> Bool {

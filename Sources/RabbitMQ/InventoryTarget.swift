@@ -14,6 +14,10 @@ public final class InventoryTarget: ClusterTarget {
     public let faults: FaultInjecting?
     public var confirmsShellChanges: Bool { true }
     public var canaryTicksAfterPrimitives: Bool { false }
+    public var waits: Waits? {
+        get { rabbit.waits }
+        set { rabbit.waits = newValue }
+    }
     public var commandLog: ((CommandRecord) -> Void)? {
         get { rabbit.onCommand }
         set { rabbit.onCommand = newValue }

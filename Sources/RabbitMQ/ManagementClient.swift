@@ -66,6 +66,11 @@ final class ManagementClient {
     private let session: URLSession
     private let challenges = ChallengeRefuser()
     var onRequest: ((CommandRecord) -> Void)?
+    /// Why a host cannot answer, known without asking it (it does not resolve, or was silent a
+    /// moment ago); such a request fails at once instead of waiting out its time box.
+    var knownUnreachable: ((String) -> String?)?
+    /// Where a request in flight is shown (see ``Waits``).
+    var waits: Waits?
 
     /// Answers the server's request for credentials (a 401 with `WWW-Authenticate`) by cancelling
     /// the task: the credentials were already sent, and swift-corelibs-foundation would otherwise
@@ -102,6 +107,7 @@ final class ManagementClient {
         if let r = refusal { throw Failure.refused(r.description) }
         let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
         guard let url = URL(string: trimmed + path) else { throw Failure.unreachable("bad URL \(trimmed + path)") }
+        if let host = url.host, let why = knownUnreachable?(host) { throw Failure.unreachable(why) }
         let limit = timeout ?? self.timeout
         var req = URLRequest(url: url, timeoutInterval: limit)
         req.httpMethod = method
@@ -123,7 +129,10 @@ final class ManagementClient {
         }
         task.resume()
         let argv = [method, url.absoluteString]
-        if done.wait(timeout: .now() + limit + 0.2) == .timedOut {
+        let waitID = waits?.begin("\(method) \(url.path)", limit: limit)
+        let answered = done.wait(timeout: .now() + limit + 0.2)
+        if let waitID { waits?.end(waitID, ok: answered == .success) }
+        if answered == .timedOut {
             task.cancel()
             onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: -1, duration: monotonicSeconds() - start,
                                      output: "no answer within \(limit) s", timedOut: true))

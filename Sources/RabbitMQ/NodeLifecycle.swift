@@ -6,8 +6,10 @@ extension RabbitMQBackend {
     // MARK: Node lifecycle
 
     func runShell(_ command: String, node: String, timeout: Double) -> ProcessResult {
-        let r = ProcessRunner.run("/bin/sh", ["-c", command], environment: cliEnvironment(for: node), timeout: timeout,
-                                  interrupted: interruptRequested)
+        let r = waiting("`\(command)`", limit: timeout) {
+            ProcessRunner.run("/bin/sh", ["-c", command], environment: cliEnvironment(for: node), timeout: timeout,
+                              interrupted: interruptRequested)
+        }
         record(CommandRecord(kind: .shell, argv: ["/bin/sh", "-c", command], exitCode: r.exitCode, duration: r.duration,
                              output: r.combined, timedOut: r.timedOut))
         return r

@@ -7,6 +7,11 @@ extension RabbitMQBackend {
     public func preflight() throws -> [PreflightCheck] {
         var checks: [PreflightCheck] = []
         let members = inventory.nodes.filter { !$0.spare }
+        // Every host at once: a name server or a host that does not answer costs its time box
+        // once, and the checks below skip what cannot answer.
+        let hosts = inventory.nodes.map { Self.host(of: $0.name) }
+        Resolver.shared.warm(hosts)
+        probeHosts()
 
         // Node count
         switch members.count {
@@ -59,7 +64,7 @@ extension RabbitMQBackend {
 
         // Host names
         for n in inventory.nodes {
-            let host = String(n.name.split(separator: "@").last ?? "")
+            let host = Self.host(of: n.name)
             let ok = hostResolves(host)
             checks.append(.init(name: "hostname \(host)", outcome: ok ? .pass : .fail,
                                 detail: ok ? "resolves" : "\(host) does not resolve; add it to DNS or /etc/hosts on every node"))
@@ -67,8 +72,9 @@ extension RabbitMQBackend {
 
         // Cluster view: versions, partitions, alarms, listeners
         let raw = try? rawStatus(preferCLI: true)
-        for n in inventory.nodes {
-            let host = String(n.name.split(separator: "@").last ?? "")
+        checks += inParallel(inventory.nodes.count) { [self] i in
+            let n = inventory.nodes[i]
+            let host = Self.host(of: n.name)
             var ports: [(String, Int)] = [("epmd", 4369)]
             let listeners = raw?.listeners[n.name] ?? []
             for l in listeners { ports.append((l.protocol, l.port)) }
@@ -79,11 +85,15 @@ extension RabbitMQBackend {
             if let m = n.management, let u = URL(string: m), let p = u.port, !ports.contains(where: { $0.1 == p }) {
                 ports.append(("http", p))
             }
-            let closed = ports.filter { !tcpReachable(host: host, port: $0.1, timeout: 1) }
-            checks.append(.init(name: "ports \(n.name)", outcome: closed.isEmpty ? .pass : .fail,
-                                detail: closed.isEmpty ? ports.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + " reachable"
-                                                       : "not reachable: " + closed.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-                                                         + " (node down, or a firewall between here and \(host))"))
+            let resolves = Resolver.shared.addresses(host) != nil
+            // A host silent on epmd a moment ago is not asked again port by port.
+            let silent = reachability.recent(host) == .silent
+            let closed = ports.filter { !resolves || silent || !tcpReachable(host: host, port: $0.1, timeout: 1) }
+            return PreflightCheck(name: "ports \(n.name)", outcome: closed.isEmpty ? .pass : .fail,
+                                       detail: closed.isEmpty ? ports.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + " reachable"
+                                           : "not reachable: " + closed.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                                             + (!resolves ? " (\(host) does not resolve)" : silent ? " (\(host) does not answer: down, or a firewall between here and it)"
+                                                : " (node down, or a firewall between here and \(host))"))
         }
         let cliPorts = (35672...35682).filter { loopbackPortFree($0) }
         checks.append(.init(name: "CLI tool ports", outcome: cliPorts.isEmpty ? .fail : .pass,

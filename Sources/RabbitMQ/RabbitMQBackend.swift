@@ -10,6 +10,11 @@ import Foundation
 /// the first change, the cluster's name must equal the inventory's `cluster`.
 public final class RabbitMQBackend: Backend {
     public let inventory: Inventory
+    /// Where the backend says what it waits for (a CLI call, a start command, an HTTP request, a
+    /// poll): the session shows it live.
+    public var waits: Waits? {
+        didSet { http.waits = waits }
+    }
     /// Hides secrets in everything handed to ``onCommand`` and in error messages.
     public private(set) var redactor: Redactor
     /// Called after every command (CLI, start/stop, HTTP) with its redacted record: the journal hook.
@@ -33,6 +38,8 @@ public final class RabbitMQBackend: Backend {
     public internal(set) var notices: [String]
 
     let http: ManagementClient
+    /// What each host's epmd answered a moment ago (see ``unreachableReason(_:)``).
+    let reachability = Reachability()
     let environment: [String: String]
     private var identityChecked = false
     /// Nodes this backend drained and has not restarted or revived since: their closed AMQP port
@@ -56,6 +63,13 @@ public final class RabbitMQBackend: Backend {
         }
         self.notices = notices
         self.http.onRequest = { [weak self] record in self?.record(record) }
+        self.http.knownUnreachable = { [reachability] host in
+            switch reachability.recent(host) {
+            case .unresolved?: return "\(host) does not resolve"
+            case .silent?: return "\(host) does not answer"
+            default: return nil
+            }
+        }
     }
 
     /// Loads the inventory file and builds the backend.
@@ -108,6 +122,7 @@ public final class RabbitMQBackend: Backend {
 
     /// The cluster's name: management API first, then `cluster_status`.
     public func clusterName() throws -> String {
+        probeHosts()
         for n in orderedNodes {
             guard let base = n.management else { continue }
             do {
@@ -154,12 +169,19 @@ public final class RabbitMQBackend: Backend {
         defer {
             record(CommandRecord(kind: .wait, argv: [what], exitCode: 0, duration: monotonicSeconds() - start, output: "", timedOut: false))
         }
+        waits?.observe("waiting for \(what)")
         while true {
             if interruptRequested() { throw Self.interrupted("stopped waiting for \(what)", node: nil) }
             let left = seconds - (monotonicSeconds() - start)
             if left <= 0 { return }
             Thread.sleep(forTimeInterval: min(left, 0.05))
         }
+    }
+
+    /// Runs `body` as a wait the session can show (see ``waits``).
+    func waiting<T>(_ what: String, limit: Double?, _ body: () throws -> T) rethrows -> T {
+        guard let waits else { return try body() }
+        return try waits.during(what, limit: limit, body)
     }
 
     static func interrupted(_ what: String, node: String?) -> ClusterError {

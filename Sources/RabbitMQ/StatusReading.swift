@@ -85,6 +85,7 @@ extension RabbitMQBackend {
 
     /// Cluster status; `preferCLI` skips the management API.
     func rawStatus(preferCLI: Bool = false) throws -> RawStatus {
+        probeHosts()
         if !preferCLI, let s = try rawStatusHTTP() { return s }
         return try rawStatusCLI()
     }
@@ -146,6 +147,7 @@ extension RabbitMQBackend {
     /// A GET on the first management API that answers it; nil when none does, or one stalls
     /// (then the CLI is faster than trying the others).
     func managementRead<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
+        probeHosts()
         for n in orderedNodes {
             guard let base = n.management else { continue }
             do {

@@ -226,6 +226,12 @@ public enum ReportWriter {
                 lines.append(.said(e.time, s.text))
             case .note(let n):
                 lines.append(.note(e.time, n.key, n.value))
+            case .wait(let w) where w.outcome != "waiting":
+                // How long the longer waits took, and what blocked them last.
+                lines.append(.event("\(time(e.time)) waited \(duration(w.elapsed)) for \(inline(w.what))"
+                    + (w.outcome == "ok" ? "" : " (ended without success)") + (w.state.isEmpty ? "" : "; last seen: \(inline(w.state))")))
+            case .wait:
+                break
             case .interrupted(let i):
                 lines.append(.event("\(time(e.time)) interrupted\(i.message.map { ": " + inline($0) } ?? "")"))
                 if openStart != nil { closeStep(nil, status: "interrupted") }

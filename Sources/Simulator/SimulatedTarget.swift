@@ -11,6 +11,7 @@ public final class SimulatedTarget: ClusterTarget {
     public let redactor = Redactor()
     public let notices: [String] = []
     public var commandLog: ((CommandRecord) -> Void)?
+    public var waits: Waits?
     public var faults: FaultInjecting? { simulator }
     public var confirmsShellChanges: Bool { false }
     public var canaryTicksAfterPrimitives: Bool { true }

@@ -34,11 +34,23 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Publish and consume canary messages on a quorum queue for the whole run; report losses and the longest gap.")
     var canary = false
 
+    @Option(name: .customLong("start-at-step"), help: ArgumentHelp("Skip the steps before this one (journaled as skipped).", valueName: "STEP-ID"))
+    var startAtStep: String?
+
+    @Flag(help: "Ask before each step: yes, skip, continue (run the rest without asking) or stop.")
+    var step = false
+
+    func validate() throws {
+        if step && yes { throw ValidationError("--step asks before each step and --yes answers for the operator: use one of them") }
+    }
+
     func run() throws {
         // Ctrl-C, SIGTERM and SIGHUP stop the run where it is, journaled and resumable.
         LuaState.installInterruptHandler()
         let terminal = ProcessTerminal()
         var options = RunOptions()
+        options.startAtStep = startAtStep
+        options.confirmEachStep = step
         options.assumeYes = yes
         options.params = try parseParams(params)
         if let answers { options.answers = try AnswerScript(path: answers) }

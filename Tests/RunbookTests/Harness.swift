@@ -66,9 +66,9 @@ final class Drill {
     @discardableResult
     func run(_ name: String, params: [String: String] = [:], yes: Bool = true, answers: String? = nil,
              console: ScriptedConsole = ScriptedConsole(), resume: Bool = false, mode: RunOptions.Mode = .run,
-             source: RunbookSource? = nil,
+             source: RunbookSource? = nil, options base: RunOptions = RunOptions(),
              beforeStep: ((String) throws -> Void)? = nil, afterPrimitive: ((PrimitiveCall) throws -> Void)? = nil) throws -> RunResult {
-        var options = RunOptions()
+        var options = base
         options.params = params
         options.assumeYes = yes
         if let answers { options.answers = try AnswerScript(text: answers, path: "answers.txt") }

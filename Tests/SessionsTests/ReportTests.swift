@@ -90,7 +90,7 @@ struct ReportTests {
         #expect(text.contains("## Invariants (observed on the cluster)"))
         #expect(text.contains("- Quorum at the end: FAIL, without a leader or majority: orders."))
         #expect(text.contains("- Messages: canary: published 10, confirmed 10, consumed 10, lost 0, longest gap 0.5 s."))
-        #expect(text.contains("- Convergence at the end: FAIL: not running: rabbit@n2."))
+        #expect(text.contains("- Convergence at the end: FAIL: not running: rabbit@n2 (stopped); start it or wait for the boot."))
         let without = ReportWriter.render(entries: doneJournal(), finalStatus: status, queues: [])
         #expect(without.contains("- Messages: not measured (`--canary`"))
         #expect(without.contains("- Quorum at the end: pass"))

@@ -3,16 +3,26 @@ import Foundation
 
 /// `wait_until` and the gates: `gate.quorum_safe`, `gate.cluster_healthy`, `gate.node_running`.
 extension RunbookEngine {
-    func waitUntil(what: String, timeout: Double, every: Double, _ condition: () throws -> Bool) throws {
+    /// Polls `condition` every `every` seconds until it holds, for at most `timeout` seconds,
+    /// shown as a wait (``Waits``) whose state is what the condition last reported.
+    func waitUntil(what: String, timeout: Double, every: Double, _ condition: () throws -> (done: Bool, state: String)) throws {
         let start = backend.now()
+        let id = waits?.begin(what, limit: timeout)
+        var ok = false
+        defer { if let id { waits?.end(id, ok: ok) } }
         while true {
-            if try condition() { return }
+            let (done, state) = try condition()
+            if done {
+                ok = true
+                return
+            }
+            waits?.observe(state)
             if lua?.interruptRequested ?? false { throw latch.stop(.interrupted) }
             // Millisecond resolution: a remainder below 1 ms counts as the deadline (a clock that
             // cannot advance by less would otherwise spin).
             let remaining = timeout - (backend.now() - start)
             if remaining < 0.001 {
-                throw RunbookError.failed("timed out after \(RunbookEngine.duration(timeout)) waiting for \(what)")
+                throw RunbookError.failed("timed out after \(RunbookEngine.duration(timeout)) waiting for \(what)" + (state.isEmpty ? "" : " (last seen: \(state))"))
             }
             backend.sleep(min(max(every, 0.1), max(remaining, 0.001)))
         }
@@ -30,14 +40,14 @@ extension RunbookEngine {
         primitiveGuard.closeLine()
         var critical: [String] = []
         do {
-            try waitUntil(what: "\(node) to stop being quorum-critical", timeout: timeout, every: 0.5) {
+            try waitUntil(what: "gate quorum_safe \(node)", timeout: timeout, every: 0.5) {
                 critical = try backend.quorumCritical(node)
-                return critical.isEmpty
+                return (critical.isEmpty, "critical for \(critical.count) queue\(critical.count == 1 ? "" : "s"): \(RunbookEngine.list(critical))")
             }
         } catch let e as RunbookError where e != .interrupted {
-            let list = RunbookEngine.list(critical)
             let waited = timeout > 0 ? " after \(RunbookEngine.duration(timeout))" : ""
-            let message = "gate quorum_safe: \(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s") (\(list))\(waited): stopping it would leave them without a majority. \(node) was not touched. Wait until their other replicas are online (check `queues`), then `warren resume`"
+            let blockers = RunbookEngine.replicaDetails(critical, backend: backend)
+            let message = "gate quorum_safe: \(node) is quorum-critical for \(critical.count) queue\(critical.count == 1 ? "" : "s")\(waited): stopping it would leave \(critical.count == 1 ? "it" : "them") without a majority:\n\(blockers)\n\(node) was not touched. Bring the members listed as down back (`warren status`, `queues`), then `warren resume`"
             console.write("  · gate quorum_safe \(node): REFUSED\n")
             journalGate("gate.quorum_safe", node: node, outcome: "refused", message: message)
             throw latch.stop(.failed(message))
@@ -57,16 +67,39 @@ extension RunbookEngine {
         return problems
     }
 
-    /// Members not running, partitions and alarms (the `except` member's absence and alarms aside).
+    /// Members not running (with their state), partitions, alarms and drained members (the
+    /// `except` member's absence, alarms and maintenance aside), each with what to do.
     public static func membershipProblems(_ s: ClusterStatus, except: String? = nil) -> [String] {
         var problems: [String] = []
         let notRunning = s.members.filter { !s.running.contains($0) && $0 != except }
-        if !notRunning.isEmpty { problems.append("not running: \(notRunning.joined(separator: ", "))") }
-        if !s.partitions.isEmpty { problems.append("partitions: \(s.partitions.keys.sorted().joined(separator: ", "))") }
+        if !notRunning.isEmpty {
+            let states = notRunning.map { n in "\(n) (\(s.nodes.first { $0.name == n }?.state.rawValue.replacingOccurrences(of: "_", with: " ") ?? "not running"))" }
+            problems.append("not running: \(states.joined(separator: ", ")); start \(notRunning.count == 1 ? "it" : "them") or wait for the boot")
+        }
+        if !s.partitions.isEmpty {
+            let sides = s.partitions.sorted { $0.key < $1.key }.map { "\($0.key) cannot see \($0.value.joined(separator: ", "))" }
+            problems.append("partitioned: \(sides.joined(separator: "; ")); heal the network, then restart the minority side's nodes")
+        }
         for (n, a) in s.alarms.sorted(by: { $0.key < $1.key }) where n != except {
-            problems.append("alarm on \(n): \(a.joined(separator: ", "))")
+            problems.append("\(a.joined(separator: " and ")) alarm on \(n): publishers are blocked; free \(a.contains("disk") ? "disk space" : "memory") there")
+        }
+        for n in s.maintenance.sorted() where n != except {
+            problems.append("\(n) is drained (under maintenance): it serves no clients; revive it (`\(n.split(separator: "@").last ?? "node"):revive()`) or restart it")
         }
         return problems
+    }
+
+    /// One line per queue: its online members against its members, and the members down.
+    public static func replicaDetails(_ names: [String], backend: Backend, max: Int = 10) -> String {
+        guard !names.isEmpty else { return "" }
+        let byName = Dictionary(((try? backend.queues(type: nil)) ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var lines = names.prefix(max).map { name -> String in
+            guard let q = byName[name] else { return "  - \(name)" }
+            let down = q.members.filter { !q.online.contains($0) }
+            return "  - \(name): \(q.online.count) of \(q.members.count) members online" + (down.isEmpty ? "" : "; down: \(down.joined(separator: ", "))")
+        }
+        if names.count > max { lines.append("  - and \(names.count - max) more (`queues quorum` lists them)") }
+        return lines.joined(separator: "\n")
     }
 
     /// Quorum queues and streams without a leader or a majority of online replicas.
@@ -80,12 +113,13 @@ extension RunbookEngine {
         let label = "gate cluster_healthy" + (except.map { " (all but \($0))" } ?? "")
         var last: [String] = []
         do {
-            try waitUntil(what: "a healthy cluster", timeout: timeout, every: 0.5) {
+            try waitUntil(what: label, timeout: timeout, every: 0.5) {
                 last = try RunbookEngine.healthProblems(backend, except: except)
-                return last.isEmpty
+                return (last.isEmpty, last.joined(separator: "; "))
             }
         } catch let e as RunbookError where e != .interrupted {
-            let message = "\(label): the cluster is not healthy after \(RunbookEngine.duration(timeout)): \(last.joined(separator: "; ")). No further node was touched"
+            let message = "\(label): the cluster is not healthy after \(RunbookEngine.duration(timeout)):\n" + last.map { "  - " + $0 }.joined(separator: "\n")
+                + "\nNo further node was touched. Fix the above, then `warren resume`"
             console.write("  · \(label): FAILED\n")
             journalGate("gate.cluster_healthy", node: nil, args: except.map { ["except": $0] }, outcome: "failed", message: message)
             throw latch.stop(.failed(message))
@@ -97,12 +131,18 @@ extension RunbookEngine {
     func gateNodeRunning(_ node: String, timeout: Double) throws {
         if let abort = latch.abort { throw abort }
         primitiveGuard.closeLine()
+        var last = ""
         do {
-            try waitUntil(what: "\(node) to run", timeout: timeout, every: 0.5) {
-                try backend.status().running.contains(node)
+            try waitUntil(what: "gate node_running \(node)", timeout: timeout, every: 0.5) {
+                let s = try backend.status()
+                let state = s.nodes.first { $0.name == node }?.state ?? .stopped
+                let drained = s.maintenance.contains(node)
+                last = drained ? "running but drained (under maintenance): it serves no clients" : state.rawValue.replacingOccurrences(of: "_", with: " ")
+                return (s.running.contains(node) && !drained, last)
             }
         } catch let e as RunbookError where e != .interrupted {
-            let message = "gate node_running: \(node) is not running after \(RunbookEngine.duration(timeout))"
+            let message = "gate node_running: \(node) is not serving after \(RunbookEngine.duration(timeout)): \(last)"
+                + (last.contains("drained") ? ". Revive it (`node:revive()`), then `warren resume`" : ". Start it, or look at its log, then `warren resume`")
             console.write("  · gate node_running \(node): FAILED\n")
             journalGate("gate.node_running", node: node, outcome: "failed", message: message)
             throw latch.stop(.failed(message))

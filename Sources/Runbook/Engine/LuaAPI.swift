@@ -78,12 +78,15 @@ extension RunbookEngine {
         state.register("wait_until") { [unowned self] args in
             let fn = try args.function(0)
             let opts = try args.optionalTable(1)
-            try waitUntil(what: opts["what"].stringValue ?? "the condition", timeout: opts["timeout"].doubleValue ?? 300,
+            // The function returns whether the condition holds, and may return a second value:
+            // what it saw (shown while waiting, and in the timeout's message).
+            try waitUntil(what: opts["what"].stringValue ?? "the runbook's condition", timeout: opts["timeout"].doubleValue ?? 300,
                           every: opts["every"].doubleValue ?? 5) {
                 let r = try fn.call([])
-                guard let first = r.first else { return false }
-                if case .bool(false) = first { return false }
-                return !first.isNil
+                let seen = r.count > 1 ? (r[1].stringValue ?? r[1].doubleValue.map { String($0) } ?? "") : ""
+                guard let first = r.first else { return (false, seen) }
+                if case .bool(false) = first { return (false, seen) }
+                return (!first.isNil, seen)
             }
             return [true]
         }

@@ -16,6 +16,10 @@ public struct RunOptions: Sendable {
     public var assumeYes = false
     public var answers: AnswerScript?
     public var mode: Mode = .run
+    /// `--start-at-step ID`: the steps before it are skipped (journaled as skipped).
+    public var startAtStep: String?
+    /// `--step`: each step asks first (yes, skip, continue without asking, stop).
+    public var confirmEachStep = false
     public init() {}
 }
 
@@ -67,6 +71,10 @@ public final class RunbookEngine {
     /// What the session's start entry says besides the runbook and its parameters (the runner
     /// fills in target, cluster, module hashes).
     public var sessionStart = JournalEvent.SessionStart()
+    /// Where gates, `wait_until` and primitives say what they wait for (see ``Waits``).
+    public var waits: Waits? {
+        didSet { primitiveGuard.waits = waits }
+    }
 
     let journal: SessionJournal
     let questions: Questions
@@ -81,6 +89,10 @@ public final class RunbookEngine {
     var seenSteps: [String: String] = [:]
     var stepIndex = 0
     var totalSteps = 0
+    /// `--start-at-step`: whether the run has reached its first step.
+    var reachedStart = false
+    /// `--step` answered "continue": the remaining steps run without asking.
+    var stepByStepEnded = false
     var result = RunResult()
 
     /// - Parameters:
@@ -168,6 +180,12 @@ public final class RunbookEngine {
             return result
         } catch {
             result.error = .usage("\(error)")
+            return result
+        }
+        if let start = options.startAtStep, resume == nil, !discovery.steps.contains(where: { $0.id == start }) {
+            result.error = .usage("--start-at-step \(start): runbook '\(discovery.metadata.name)' has no such step; its steps: "
+                + discovery.steps.map(\.id).joined(separator: ", ") + ". Nothing was changed")
+            console.write("error: \(result.error!.description)\n")
             return result
         }
         totalSteps = discovery.steps.count

@@ -73,6 +73,30 @@ extension RunbookEngine {
             result.stepsSkipped += 1
             return []
         }
+        if resume == nil, let start = options.startAtStep, !reachedStart {
+            if id != start {
+                console.write("↷ \(label): skipped (the run starts at step '\(start)')\n")
+                journal.append(.stepSkipped(.init(step: id, title: title, message: "skipped: --start-at-step \(start)")))
+                result.stepsSkipped += 1
+                return []
+            }
+            reachedStart = true
+        }
+        if options.confirmEachStep && !stepByStepEnded && options.mode == .run {
+            switch try questions.ask("Run step \(label)?", choices: ["yes", "skip", "continue", "stop"], step: id) {
+            case "skip":
+                console.write("↷ \(label): skipped by the operator\n")
+                journal.append(.stepSkipped(.init(step: id, title: title, message: "skipped by the operator (--step)")))
+                result.stepsSkipped += 1
+                return []
+            case "continue":
+                stepByStepEnded = true
+            case "stop":
+                throw latch.stop(.refused("stopped before step '\(id)' (--step)"))
+            default:
+                break
+            }
+        }
         do {
             try beforeStep?(id)
         } catch is SimulatedCrash {

@@ -33,7 +33,7 @@ public final class PrimitiveGuard: PrimitiveObserver {
     var dryRun = false
 
     // Set by the engine as steps start and end.
-    var step: String? {
+    public internal(set) var step: String? {
         didSet {
             confirmedInStep = false
             changesInStep = []
@@ -51,6 +51,10 @@ public final class PrimitiveGuard: PrimitiveObserver {
     /// Runs after each primitive's result is journaled (canary ticks, a drill's faults).
     /// Throwing ``SimulatedCrash`` stops the run as a crash of warren would.
     public var afterPrimitive: ((PrimitiveCall) throws -> Void)?
+
+    /// Where a primitive under way is shown as a wait (see ``Waits``).
+    public var waits: Waits?
+    private var waitID: Int?
 
     private var lastCall: Int
     /// "step|primitive|node" of every primitive that succeeded, in earlier runs and this one.
@@ -128,11 +132,16 @@ public final class PrimitiveGuard: PrimitiveObserver {
         closeLine()
         console.write("  · \(call.node.map { "\($0) " } ?? "")\(call.name)\(call.args.isEmpty ? "" : " " + RunbookEngine.describe(call.args)) …")
         openLine = true
+        waitID = waits?.begin("\(call.node.map { "\($0) " } ?? "")\(call.name)", limit: call.args["timeout"].flatMap(Double.init))
         return true
     }
 
     public func didCall(_ call: PrimitiveCall, error: Error?, duration: Double) {
         if call.kind == .read { return }
+        if let id = waitID {
+            waits?.end(id, ok: error == nil)
+            waitID = nil
+        }
         let outcome = error == nil ? "ok" : "failed"
         if error == nil {
             completedCalls.insert("\(step ?? "")|\(call.name)|\(call.node ?? "")")

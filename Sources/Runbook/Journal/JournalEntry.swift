@@ -35,6 +35,7 @@ public struct JournalEntry: Equatable, Sendable {
         case .answer(let a): return a.step
         case .say(let s): return s.step
         case .note(let n): return n.step
+        case .wait(let w): return w.step
         case .canarySample: return nil
         }
     }
@@ -64,6 +65,9 @@ public enum JournalEvent: Equatable, Sendable {
     case answer(Answer)
     case say(Said)
     case note(Note)
+    /// A wait that has lasted a second (a gate, a start, a CLI call): what it waits for, what
+    /// blocks it, whenever that changes, and how it ended.
+    case wait(WaitRecord)
     /// The canary's running totals (`--canary`), at most once a second of target time: the
     /// timeline draws its rates and gaps from them.
     case canarySample(CanarySample)
@@ -85,6 +89,7 @@ public enum JournalEvent: Equatable, Sendable {
         case note
         case interrupted
         case canarySample = "canary_sample"
+        case wait
         case sessionEnd = "session_end"
     }
 
@@ -104,6 +109,7 @@ public enum JournalEvent: Equatable, Sendable {
         case .say: return .say
         case .note: return .note
         case .canarySample: return .canarySample
+        case .wait: return .wait
         case .sessionEnd: return .sessionEnd
         }
     }
@@ -317,6 +323,26 @@ public enum JournalEvent: Equatable, Sendable {
         }
     }
 
+    public struct WaitRecord: Equatable, Sendable {
+        public var step: String?
+        public var what: String
+        /// What blocked it when this was written (empty: nothing observed).
+        public var state: String
+        /// Seconds waited so far (machine time).
+        public var elapsed: Double
+        public var limit: Double?
+        /// `waiting` (still), `ok` or `failed`.
+        public var outcome: String
+        public init(step: String?, what: String, state: String, elapsed: Double, limit: Double?, outcome: String) {
+            self.step = step
+            self.what = what
+            self.state = state
+            self.elapsed = elapsed
+            self.limit = limit
+            self.outcome = outcome
+        }
+    }
+
     public struct SessionEnd: Equatable, Sendable {
         /// `done`, `failed`, `refused`, `interrupted`.
         public var outcome: String
@@ -362,6 +388,7 @@ extension JournalEntry: Codable {
         var published: Int?
         var confirmed: Int?
         var consumed: Int?
+        var limit: Double?
 
         init(kind: JournalEvent.Kind, time: Double, clock: Double?) {
             self.kind = kind
@@ -425,6 +452,9 @@ extension JournalEntry: Codable {
         case .canarySample:
             event = .canarySample(.init(published: try need(l.published, "published"), confirmed: try need(l.confirmed, "confirmed"),
                                         consumed: try need(l.consumed, "consumed")))
+        case .wait:
+            event = .wait(.init(step: l.step, what: l.message ?? "", state: l.value ?? "", elapsed: l.duration ?? 0, limit: l.limit,
+                                outcome: l.outcome ?? "waiting"))
         case .sessionEnd: event = .sessionEnd(.init(outcome: l.outcome ?? "done", message: l.message))
         }
         self.init(event, time: l.time, clock: l.clock)
@@ -456,6 +486,8 @@ extension JournalEntry: Codable {
         case .say(let s): l.step = s.step; l.message = s.text
         case .note(let n): l.step = n.step; l.key = n.key; l.value = n.value
         case .canarySample(let c): l.published = c.published; l.confirmed = c.confirmed; l.consumed = c.consumed
+        case .wait(let w):
+            l.step = w.step; l.message = w.what; l.value = w.state; l.duration = w.elapsed; l.limit = w.limit; l.outcome = w.outcome
         case .sessionEnd(let e): l.outcome = e.outcome; l.message = e.message
         }
         return l

@@ -56,6 +56,9 @@ public final class SessionRunner {
     /// - Throws: a refusal before anything was changed: the lock is held or unreadable, the
     ///   session cannot be created, questions with nobody to answer them (usage).
     public func run(_ source: RunbookSource, on target: ClusterTarget, options: RunOptions) throws -> Outcome {
+        if options.confirmEachStep && !terminal.isInteractive && options.answers == nil {
+            throw RunbookError.usage("--step asks before each step and stdin is not a terminal: pass --answers FILE (STEP-ID: yes|skip|continue|stop), or run without --step. Nothing was changed.")
+        }
         if !terminal.isInteractive && !options.assumeYes && options.answers == nil && source.asksQuestions(library: library) {
             throw RunbookError.usage("runbook '\(source.fileName)' asks for confirmations and stdin is not a terminal: pass --yes or --answers FILE. Nothing was changed.")
         }
@@ -229,6 +232,16 @@ public final class SessionRunner {
         bindings.afterFault = { try target.persist() }
         let engine = RunbookEngine(source: source, backend: target.backend, console: console, options: options, library: library,
                                    journal: journal, memory: memory, resume: resumed, session: id, bindings: bindings)
+        // What the session waits for, live on a terminal, in the recording and the journal.
+        let display = !recordsSessions ? nil : console.makeWaitDisplay(
+            journal: { [target] event in try? journal.append(JournalEntry(event, clock: target.backend.now()), durable: false) },
+            step: { [weak engine] in engine?.primitiveGuard.step })
+        defer {
+            display?.stop()
+            target.waits = nil
+        }
+        target.waits = display?.waits
+        engine.waits = display?.waits
         let identity = target.identity()
         engine.sessionStart = JournalEvent.SessionStart(modules: source.moduleHashes(library: library),
                                                         target: target.backend.targetDescription,

@@ -62,8 +62,27 @@ public final class ShellSession {
     /// Saves the target if a line changed it (a fault typed at the shell, time passing).
     public func persist() { try? target.persist() }
 
+    /// What the shell waits for, shown on its terminal and recorded (see ``WaitDisplay``); all
+    /// of the shell's output then goes through it.
+    public private(set) var display: WaitDisplay?
+
+    /// Starts showing the waits of the target and of the primitives typed at the shell.
+    /// - Parameters:
+    ///   - terminal: where output goes (already redacted).
+    ///   - live: whether the terminal shows a live line.
+    public func showWaits(terminal: @escaping (String) -> Void, live: Bool, width: @escaping () -> Int) -> WaitDisplay {
+        let d = WaitDisplay(terminal: terminal, live: live, width: width, record: recorder.map { r in { r.output($0) } },
+                            journal: { [journal] in journal.append($0) })
+        display = d
+        target.waits = d.waits
+        primitiveGuard.waits = d.waits
+        return d
+    }
+
     /// Ends the session: its end entry, the report, the recording.
     public func close() {
+        display?.stop()
+        target.waits = nil
         journal.append(.sessionEnd(.init(outcome: "done")))
         target.commandLog = nil
         try? target.persist()

@@ -17,6 +17,9 @@ public final class RecordingConsole: Console {
     let terminal: Terminal
     let recorder: SessionRecorder?
     let redactor: Redactor
+    /// Shows what the session waits for; all output goes through it (nil: output goes straight
+    /// to the terminal and the recording).
+    var display: WaitDisplay?
 
     public init(terminal: Terminal, recorder: SessionRecorder?, redactor: Redactor) {
         self.terminal = terminal
@@ -26,8 +29,19 @@ public final class RecordingConsole: Console {
 
     public func write(_ text: String) {
         let clean = redactor.redact(text)
+        if let display { return display.write(clean) }
         terminal.write(clean)
         recorder?.output(clean)
+    }
+
+    /// A display of the session's waits on this console's terminal and recording.
+    func makeWaitDisplay(journal: ((JournalEvent) -> Void)?, step: @escaping () -> String?) -> WaitDisplay {
+        let d = WaitDisplay(terminal: { [terminal, redactor] in terminal.write(redactor.redact($0)) }, live: terminal.isInteractive,
+                            width: { [terminal] in terminal.size.width },
+                            record: recorder.map { r in { [redactor] in r.output(redactor.redact($0)) } },
+                            journal: journal, step: step)
+        display = d
+        return d
     }
 
     public func ask(_ prompt: String) -> ConsoleAnswer {

@@ -24,14 +24,21 @@ final class ShellTerminal: Terminal, Console {
         return (100, 30)
     }
 
+    /// Shows what the shell waits for; once set, all output goes through it.
+    var display: WaitDisplay?
+
     func write(_ text: String) {
         let clean = redactor.redact(text)
+        if let display { return display.write(clean) }
         Output.write(clean)
         recorder?.output(clean)
     }
 
     /// Records what the terminal showed without printing it (the editor echoed it already).
-    func record(_ text: String) { recorder?.output(redactor.redact(text)) }
+    func record(_ text: String) {
+        if let display { return display.recordOnly(redactor.redact(text)) }
+        recorder?.output(redactor.redact(text))
+    }
 
     func ask(_ prompt: String) -> ConsoleAnswer {
         guard editor.isInteractive else {
@@ -90,6 +97,8 @@ final class Shell {
         session = try ShellSession(runner: Targets.runner(terminal: terminal, paths: paths, library: library), target: target,
                                    console: terminal, size: terminal.size)
         terminal.recorder = session.recorder
+        terminal.display = session.showWaits(terminal: { Output.write($0) }, live: editor.isInteractive,
+                                             width: { [terminal] in terminal.size.width })
         lua = LuaState()
         lua.installRequire(roots: library.requireRoots)
         shortNames = shortNodeNames(target.backend.nodeNames)
