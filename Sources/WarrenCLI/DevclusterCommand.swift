@@ -103,8 +103,12 @@ struct DevclusterCommand: ParsableCommand {
         @OptionGroup var dir: DirOption
         func run() throws {
             let start = Date()
-            try DevCluster.down(dir: dir.path) { print($0) }
-            print(String(format: "removed %@ (%.1f s)", dir.path, Date().timeIntervalSince(start)))
+            var nothing = false
+            try DevCluster.down(dir: dir.path) { line in
+                if line.hasSuffix("nothing to remove") { nothing = true }
+                print(line)
+            }
+            if !nothing { print(String(format: "removed %@ (%.1f s)", dir.path, Date().timeIntervalSince(start))) }
         }
     }
 

@@ -166,7 +166,7 @@ final class HostsDevCluster: @unchecked Sendable {
         var directoryExists: Bool
     }
 
-    static func footprint(prefix: String) -> Footprint {
+    static func footprint(prefix: String, dir: String = HostsDevCluster.dir) -> Footprint {
         let etc = ((try? FileManager.default.contentsOfDirectory(atPath: "/etc/netns")) ?? []).filter { $0.hasPrefix(prefix + "-") }
         let sw = prefix + "-sw"
         var switchLinks: [String] = []
@@ -183,8 +183,8 @@ final class HostsDevCluster: @unchecked Sendable {
     }
 
     /// After `down`: what is still there of `before` (empty: nothing).
-    static func leftovers(prefix: String, before: Footprint) -> [String] {
-        let now = footprint(prefix: prefix)
+    static func leftovers(prefix: String, dir: String = HostsDevCluster.dir, before: Footprint) -> [String] {
+        let now = footprint(prefix: prefix, dir: dir)
         var left: [String] = []
         if !now.namespaces.isEmpty { left.append("namespaces \(now.namespaces)") }
         if !now.etcNetns.isEmpty { left.append("/etc/netns entries \(now.etcNetns)") }
@@ -371,5 +371,77 @@ struct HostsDevClusterRootTests {
         #expect(r.output.contains("--nodes"), "the refusal does not offer loopback nodes: \(r.output)")
         #expect(!FileManager.default.fileExists(atPath: dir))
         #expect(NetworkNamespaces.named(prefix: DevCluster.namespacePrefix(dir: dir)).isEmpty)
+    }
+}
+
+@Suite("devcluster up --hosts: names taken by another tool, and an up killed half-way",
+       .enabled(if: HostsDevCluster.unavailable == nil, "\(HostsDevCluster.unavailable ?? "")"))
+struct HostsDevClusterBadInputTests {
+    static func scratchDirectory(_ what: String) -> String {
+        "/tmp/warren-hosts-\(what)-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+    }
+
+    @Test("a network namespace of the same name left by another tool: a clear error naming the host, nothing made, the namespace left alone")
+    func namespaceTaken() throws {
+        let dir = Self.scratchDirectory("taken")
+        let prefix = DevCluster.namespacePrefix(dir: dir)
+        let taken = prefix + "-n2"
+        #expect(SystemTool.run("ip", ["netns", "add", taken]).exitCode == 0)
+        defer {
+            _ = SystemTool.run("ip", ["netns", "del", taken])
+            _ = try? DevCluster.downHosts(dir: dir)
+        }
+        let r = HostsDevCluster.run(DevClusterFixture.warrenBinary, ["devcluster", "up", "--hosts", "3", "--dir", dir],
+                                    env: ["WARREN_STATE": dir + "-state"], timeout: 120)
+        defer { try? FileManager.default.removeItem(atPath: dir + "-state") }
+        #expect(r.code != 0, "\(r.output)")
+        #expect(r.output.contains("host n2") && r.output.contains(taken), "\(r.output)")
+        #expect(r.output.contains("Nothing was created"), "\(r.output)")
+        #expect(NetworkNamespaces.named(prefix: prefix + "-") == [taken])
+        #expect(!FileManager.default.fileExists(atPath: dir))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "/etc/netns")) ?? []).filter { $0.hasPrefix(prefix) }.isEmpty)
+    }
+
+    @Test("up killed (SIGKILL) once its hosts run sshd: down removes every namespace, process and file it had made")
+    func downAfterKilledUp() throws {
+        let dir = Self.scratchDirectory("killed")
+        let prefix = DevCluster.namespacePrefix(dir: dir)
+        defer {
+            _ = try? DevCluster.downHosts(dir: dir)
+            try? FileManager.default.removeItem(atPath: dir + "-state")
+        }
+        let up = Process()
+        up.executableURL = URL(fileURLWithPath: DevClusterFixture.warrenBinary)
+        up.arguments = ["devcluster", "up", "--hosts", "3", "--dir", dir]
+        up.environment = ProcessInfo.processInfo.environment.merging(["WARREN_STATE": dir + "-state"]) { $1 }
+        up.standardOutput = FileHandle.nullDevice
+        up.standardError = FileHandle.nullDevice
+        up.standardInput = FileHandle.nullDevice
+        try up.run()
+        defer { if up.isRunning { kill(up.processIdentifier, SIGKILL); up.waitUntilExit() } }
+        // Half-way: every host's namespace has its sshd.
+        let deadline = monotonicSeconds() + 120
+        var sshds = 0
+        while monotonicSeconds() < deadline, up.isRunning {
+            sshds = HostsDevCluster.hosts.filter { host in
+                NetworkNamespaces.pids(in: [prefix + "-" + host]).contains {
+                    (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("sshd") == true
+                }
+            }.count
+            if sshds == 3 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        try #require(sshds == 3 && up.isRunning, "up did not reach its sshds while running (\(sshds) of 3)")
+        kill(up.processIdentifier, SIGKILL)
+        up.waitUntilExit()
+        let before = HostsDevCluster.footprint(prefix: prefix, dir: dir)
+        #expect(before.namespaces.count == 5 && before.pids.count >= 3 && before.directoryExists,
+                "the killed up left too little to check: \(before)")
+        let down = HostsDevCluster.run(DevClusterFixture.warrenBinary, ["devcluster", "down", "--dir", dir], timeout: 120)
+        #expect(down.code == 0, "\(down.output)")
+        let left = HostsDevCluster.leftovers(prefix: prefix, dir: dir, before: before)
+        #expect(left.isEmpty, "down left \(left.joined(separator: "; "))")
+        let again = HostsDevCluster.run(DevClusterFixture.warrenBinary, ["devcluster", "down", "--dir", dir], timeout: 60)
+        #expect(again.code == 0, "a second down (nothing left) failed: \(again.output)")
     }
 }

@@ -276,6 +276,8 @@ public enum DevCluster {
             return
         }
         guard let m else {
+            // Already removed (a second `down`): nothing to do, which is what was asked.
+            if !FileManager.default.fileExists(atPath: dir) { log("no devcluster in \(dir): nothing to remove"); return }
             throw Failure("no devcluster in \(dir) (no devcluster.json); nothing was stopped")
         }
         for n in m.nodes {

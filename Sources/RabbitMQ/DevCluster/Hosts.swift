@@ -115,7 +115,6 @@ extension DevCluster {
         }
 
         let m = Manifest(cluster: clusterName, dir: dir, cliPath: cliPath, nodes: nodes, hosts: layout)
-        let started = monotonicSeconds()
         do {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try writeManifest(m)
@@ -145,7 +144,6 @@ extension DevCluster {
             message += leftovers.isEmpty ? "\nEverything this `up` made was removed." : "\nNot everything could be removed: \(leftovers.joined(separator: "; "))"
             throw Failure(message)
         }
-        log(String(format: "up in %.1f s", monotonicSeconds() - started))
         return m
     }
 
