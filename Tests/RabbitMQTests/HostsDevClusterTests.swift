@@ -112,6 +112,12 @@ final class HostsDevCluster: @unchecked Sendable {
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
+    /// How long a TCP connection from namespace `ns` to ADDRESS:PORT takes to open, in ms (nil: it failed).
+    func connectMilliseconds(from ns: String, to address: String, port: Int) -> Int? {
+        let r = inNamespace(ns, ["bash", "-c", "a=$(date +%s%N); </dev/tcp/\(address)/\(port) || exit 1; b=$(date +%s%N); echo $(( (b - a) / 1000000 ))"], timeout: 10)
+        return r.code == 0 ? Int(r.output.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+    }
+
     /// Whether a TCP connection from namespace `ns` to ADDRESS:PORT is made within 2 s.
     func connects(from ns: String, to address: String, port: Int) -> Bool {
         inNamespace(ns, ["timeout", "2", "bash", "-c", "</dev/tcp/\(address)/\(port)"], timeout: 10).code == 0
@@ -350,6 +356,44 @@ struct HostsDevClusterTests {
         #expect(c.connects(from: c.namespace(of: "n3"), to: addr(1), port: 22), "n3 cannot reach n1 after heal")
         let problem = c.waitUntil(timeout: 120) { c.clusterProblem() }
         #expect(problem == nil, "after heal: \(problem ?? "")")
+    }
+}
+
+
+extension HostsDevClusterTests {
+    @Test("fault.delay of 0.2 s on n3 slows every connection to it (netem, or warren's NFQUEUE delayer where the kernel has none); fault.heal removes it and its delayer")
+    func delayAndHeal() throws {
+        let c = cluster
+        let dir = c.state + "/lua"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try """
+            runbook { name = "slow-n3", summary = "delay n3's packets" }
+            step("delay", function() fault.delay("rabbit@n3", 0.2) end)
+            """.write(toFile: dir + "/slow.lua", atomically: true, encoding: .utf8)
+        try """
+            runbook { name = "heal", summary = "heal every fault of the network" }
+            step("heal", function() fault.heal() end)
+            """.write(toFile: dir + "/heal-delay.lua", atomically: true, encoding: .utf8)
+        let n1 = c.namespace(of: "n1"), n3 = DevCluster.hostAddress(3), n2 = DevCluster.hostAddress(2)
+        let slow = c.warren(["run", dir + "/slow.lua", "--inventory", c.manifest.inventoryPath, "--yes"])
+        var healed = false
+        defer { if !healed { _ = c.warren(["run", dir + "/heal-delay.lua", "--inventory", c.manifest.inventoryPath, "--yes"]) } }
+        #expect(slow.code == 0, "\(slow.output)")
+        let delayed = (0..<3).compactMap { _ in c.connectMilliseconds(from: n1, to: n3, port: 4369) }
+        #expect(delayed.count == 3 && delayed.allSatisfy { $0 >= 180 }, "connections to n3 took \(delayed) ms")
+        let other = c.connectMilliseconds(from: n1, to: n2, port: 4369)
+        #expect(other.map { $0 < 150 } == true, "n1 to n2 took \(other.map(String.init) ?? "forever") ms")
+
+        let heal = c.warren(["run", dir + "/heal-delay.lua", "--inventory", c.manifest.inventoryPath, "--yes"])
+        healed = heal.code == 0
+        #expect(heal.code == 0, "\(heal.output)")
+        let after = c.connectMilliseconds(from: n1, to: n3, port: 4369)
+        #expect(after.map { $0 < 150 } == true, "after heal n1 to n3 took \(after.map(String.init) ?? "forever") ms")
+        let delayers = DevCluster.devclusterPids(dir: HostsDevCluster.dir, prefix: c.layout.prefix).filter {
+            (FileManager.default.contents(atPath: "/proc/\($0)/cmdline")).map { String(decoding: $0, as: UTF8.self).contains("delay-packets") } == true
+        }
+        #expect(delayers.isEmpty, "packet delayers still run: \(delayers.sorted())")
+        #expect(c.waitUntil(timeout: 60) { c.clusterProblem() } == nil)
     }
 }
 
