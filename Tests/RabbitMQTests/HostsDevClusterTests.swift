@@ -397,6 +397,36 @@ extension HostsDevClusterTests {
     }
 }
 
+extension HostsDevClusterTests {
+    @Test("fault.kill of n2 kills its VM (SIGKILL): n1 sees it gone; its start command over ssh brings it back into the cluster")
+    func killAndStart() throws {
+        let c = cluster
+        let dir = c.state + "/lua"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try """
+            runbook { name = "kill-n2", summary = "kill -9 rabbit@n2's VM" }
+            step("kill", function() fault.kill("rabbit@n2") end)
+            """.write(toFile: dir + "/kill.lua", atomically: true, encoding: .utf8)
+        let beams = { NetworkNamespaces.pids(in: [c.namespace(of: "n2")]).filter {
+            (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("beam.smp") == true && !NetworkNamespaces.isZombie($0)
+        } }
+        try #require(!beams().isEmpty, "n2 runs no VM before the kill")
+        let kill = c.warren(["run", dir + "/kill.lua", "--inventory", c.manifest.inventoryPath, "--yes"])
+        defer { _ = c.exec(["ssh", "-F", c.layout.sshConfig, "n2", "rabbitmq-service", "start"], timeout: 180) }
+        #expect(kill.code == 0, "\(kill.output)")
+        #expect(beams().isEmpty, "n2's VM still runs: \(beams().sorted())")
+        let seen = c.waitUntil(timeout: 60) {
+            let running = (c.ctlJSON("rabbit@n1", ["cluster_status"]) as? [String: Any])?["running_nodes"] as? [String] ?? []
+            return running.contains("rabbit@n2") ? "n1 still lists n2 running" : nil
+        }
+        #expect(seen == nil, "\(seen ?? "")")
+        let start = c.exec(["ssh", "-F", c.layout.sshConfig, "n2", "rabbitmq-service", "start"], timeout: 180)
+        #expect(start.code == 0, "\(start.output)")
+        let problem = c.waitUntil(timeout: 120) { c.clusterProblem() }
+        #expect(problem == nil, "after the start: \(problem ?? "")")
+    }
+}
+
 @Suite("devcluster up --hosts needs root")
 struct HostsDevClusterRootTests {
     @Test("as a non-root user it refuses clearly, saying what to do, and creates nothing")
