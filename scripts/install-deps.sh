@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages warren needs, if any is missing (apt-get; root or sudo).
 set -euo pipefail
-packages=(liblua5.4-dev libedit-dev librabbitmq-dev libcurl4-openssl-dev zlib1g-dev pkg-config rabbitmq-server)
+packages=(liblua5.4-dev libedit-dev librabbitmq-dev libcurl4-openssl-dev zlib1g-dev pkg-config rabbitmq-server
+  # devcluster up --hosts: namespaces, bridge, netem/NFQUEUE, nftables, an sshd per host, ssh
+  openssh-server openssh-client iproute2 iptables nftables util-linux hostname curl)
 # chromium: the headless browser the report.html test renders in (installed without its
 # recommends: desktop services a headless run never uses).
 headless=(chromium)

@@ -24,6 +24,9 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
     case restoreCookie(node: String)
     /// The node's next `upgrade` fails, as a failing inventory `upgrade:` command does.
     case failNextUpgrade(node: String)
+    /// The node's outgoing packets are delayed (netem delay); `heal` removes it. Only a devcluster
+    /// with hosts has a network to slow down.
+    case delay(node: String, seconds: Double)
 
     /// One parameter of a fault: its key in a drill's table, and what it holds.
     public enum Parameter: String, Sendable, CaseIterable {
@@ -63,6 +66,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         Kind(name: "change_cookie", parameters: [.node], summary: "give the node a different Erlang cookie"),
         Kind(name: "restore_cookie", parameters: [.node], summary: "give the node the cluster's cookie back"),
         Kind(name: "fail_next_upgrade", parameters: [.node], summary: "the node's next upgrade command fails (nothing is installed)"),
+        Kind(name: "delay", parameters: [.node, .seconds], summary: "delay the node's outgoing packets by SECONDS (heal removes it; devcluster with hosts)"),
     ]
 
     public static var names: [String] { catalog.map(\.name) }
@@ -132,6 +136,11 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
             return .alarm(node: try node(), kind: kind, raised: raised)
         case "change_cookie": return .changeCookie(node: try node())
         case "fail_next_upgrade": return .failNextUpgrade(node: try node())
+        case "delay":
+            guard case .number(let s)? = values[.seconds], s.isFinite, s > 0, s <= 10 else {
+                throw Refusal("\(usage()): 'seconds' must be a delay of more than 0 and at most 10 seconds")
+            }
+            return .delay(node: try node(), seconds: s)
         default: return .restoreCookie(node: try node())
         }
     }
@@ -149,6 +158,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .changeCookie: return "change_cookie"
         case .restoreCookie: return "restore_cookie"
         case .failNextUpgrade: return "fail_next_upgrade"
+        case .delay: return "delay"
         }
     }
 
@@ -156,7 +166,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
     public var nodes: [String] {
         switch self {
         case .kill(let n), .failNextBoot(let n), .slowBoot(let n, _), .loseDisk(let n), .alarm(let n, _, _),
-             .changeCookie(let n), .restoreCookie(let n), .failNextUpgrade(let n): return [n]
+             .changeCookie(let n), .restoreCookie(let n), .failNextUpgrade(let n), .delay(let n, _): return [n]
         case .partition(let a, let b): return a + b
         case .heal: return []
         }
@@ -175,6 +185,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .changeCookie(let n): return .changeCookie(node: try f(n))
         case .restoreCookie(let n): return .restoreCookie(node: try f(n))
         case .failNextUpgrade(let n): return .failNextUpgrade(node: try f(n))
+        case .delay(let n, let s): return .delay(node: try f(n), seconds: s)
         }
     }
 
@@ -183,6 +194,7 @@ public enum Fault: Equatable, Sendable, CustomStringConvertible {
         case .slowBoot(let n, let s): return "slow_boot \(n) \(s)s"
         case .partition(let a, let b): return "partition [\(a.joined(separator: ","))] | [\(b.joined(separator: ","))]"
         case .alarm(let n, let k, let r): return "alarm \(n) \(k)\(r ? "" : " cleared")"
+        case .delay(let n, let s): return "delay \(n) \(Int((s * 1000).rounded())) ms"
         default: return ([name] + nodes).joined(separator: " ")
         }
     }

@@ -82,6 +82,12 @@ extension RabbitMQBackend {
     }
 
     /// Whether the CLI could not reach the node at all (VM down, host unreachable, cookie).
+    /// A command that needs the app refused on a node whose app is stopped (3.10.8: exit 64,
+    /// "this command requires the 'rabbit' app to be running on the target node").
+    static func appNotRunning(_ output: String) -> Bool {
+        output.contains("requires the 'rabbit' app to be running")
+    }
+
     static func isUnreachable(_ output: String) -> Bool {
         output.contains("DIAGNOSTICS") || output.contains("Failed to connect and authenticate")
     }
@@ -139,8 +145,13 @@ extension RabbitMQBackend {
             }
             let r = cli(tool, node: n, args, json: json, timeout: min(cliTimeout, 30))
             if r.exitCode == 0 { return (n, r) }
-            let err = cliError(tool, node: n, args: args, r)
-            if ![69, 75, 78, -1].contains(r.exitCode) { throw err }
+            var err = cliError(tool, node: n, args: args, r)
+            if Self.appNotRunning(r.combined) {
+                // The node's VM answers but its app does not run: another node may answer.
+                err.code = .unavailable
+            } else if ![69, 75, 78, -1].contains(r.exitCode) {
+                throw err
+            }
             errors.append((err, r))
         }
         // A cookie mismatch explains more than "node down"; else the first (a member's) error.

@@ -15,6 +15,9 @@ import Yams
 ///     env: {}                       # extra environment for the CLI tools and start/stop
 ///     log: /var/log/rabbitmq/rabbit@rabbit1.log   # optional: shown when a start fails
 ///     spare: false                  # optional: not (yet) a member; add-node/replace-node use it
+///     shell: ssh rabbit1             # optional: runs a command on the node's host; the commands
+///                                   # that work on a stopped node's data (force_boot,
+///                                   # forget_cluster_node --offline) run through it
 /// cli:
 ///   path: /usr/lib/rabbitmq/bin
 ///   env: { HOME: /root }            # the CLI reads $HOME/.erlang.cookie
@@ -38,8 +41,10 @@ public struct Inventory: Equatable, Sendable {
         public var env: [String: String]
         public var log: String?
         public var spare: Bool
+        /// A command prefix that runs a command on the node's host (`ssh HOST`).
+        public var shell: String?
         public init(name: String, management: String?, start: String, stop: String, upgrade: String? = nil,
-                    env: [String: String] = [:], log: String? = nil, spare: Bool = false) {
+                    env: [String: String] = [:], log: String? = nil, spare: Bool = false, shell: String? = nil) {
             self.name = name
             self.management = management
             self.start = start
@@ -48,6 +53,7 @@ public struct Inventory: Equatable, Sendable {
             self.env = env
             self.log = log
             self.spare = spare
+            self.shell = shell
         }
 
         /// The placeholder of ``upgrade`` that the release replaces.
@@ -157,6 +163,7 @@ public struct Inventory: Equatable, Sendable {
             s += "    env: \(map(n.env))\n"
             if let l = n.log { s += "    log: \(q(l))\n" }
             if n.spare { s += "    spare: true\n" }
+            if let sh = n.shell { s += "    shell: \(q(sh))\n" }
         }
         s += "cli:\n  path: \(q(cliPath))\n  env: \(map(cliEnv))\n"
         if let c = cookieFile { s += "  cookie_file: \(q(c))\n" }
@@ -371,7 +378,7 @@ private struct Validator {
             problem(item, path, "each node must be a mapping", "write `- name: rabbit@host` with start and stop")
             return nil
         }
-        let e = entries(item, path: path, allowed: ["name", "management", "start", "stop", "upgrade", "env", "log", "spare"])
+        let e = entries(item, path: path, allowed: ["name", "management", "start", "stop", "upgrade", "env", "log", "spare", "shell"])
         let name = string(e["name"], "\(path).name", required: true, parent: item, fix: "add `name: rabbit@host`")
         if let n = name, !n.contains("@") || n.hasPrefix("@") || n.hasSuffix("@") {
             problem(e["name"], "\(path).name", "node name '\(n)' is not of the form name@host", "write e.g. rabbit@\(n)")
@@ -396,8 +403,10 @@ private struct Validator {
         let env = envMap(e["env"], "\(path).env")
         let log = string(e["log"], "\(path).log", required: false, parent: item, fix: "give the node's log file path")
         let spare = bool(e["spare"], "\(path).spare")
+        let shell = string(e["shell"], "\(path).shell", required: false, parent: item,
+                           fix: "give the command that runs a command on the node's host, e.g. `shell: ssh host`")
         guard let n = name, let s = start, let t = stop else { return nil }
-        return Inventory.Node(name: n, management: mgmt, start: s, stop: t, upgrade: upgrade, env: env, log: log, spare: spare)
+        return Inventory.Node(name: n, management: mgmt, start: s, stop: t, upgrade: upgrade, env: env, log: log, spare: spare, shell: shell)
     }
 }
 

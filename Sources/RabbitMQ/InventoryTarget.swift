@@ -10,7 +10,8 @@ public final class InventoryTarget: ClusterTarget {
     public var backend: Backend { rabbit }
     public var redactor: Redactor { rabbit.redactor }
     public var notices: [String] { rabbit.notices }
-    public var faults: FaultInjecting? { nil }
+    /// Real faults, on a devcluster's inventory only (``DevClusterFaults``).
+    public let faults: FaultInjecting?
     public var confirmsShellChanges: Bool { true }
     public var canaryTicksAfterPrimitives: Bool { false }
     public var waits: Waits? {
@@ -25,6 +26,7 @@ public final class InventoryTarget: ClusterTarget {
     public init(spec: TargetSpec, backend: RabbitMQBackend) {
         self.spec = spec
         rabbit = backend
+        faults = spec.inventory.flatMap { DevClusterFaults.forInventory($0, backend: backend) }
     }
 
     /// The target an inventory file names.
@@ -35,6 +37,7 @@ public final class InventoryTarget: ClusterTarget {
         }
         let backend = RabbitMQBackend(inventory: try Inventory.load(path: path))
         backend.interruptRequested = interruptRequested
+        backend.checkCredentials()
         return InventoryTarget(spec: spec, backend: backend)
     }
 

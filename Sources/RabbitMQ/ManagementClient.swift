@@ -15,6 +15,8 @@ final class ManagementClient {
         case noCredentials
         /// A status other than the expected ones.
         case status(Int, String)
+        /// The credentials were refused earlier: no request is sent again (``Refusal``).
+        case refused(String)
 
         var description: String {
             switch self {
@@ -22,6 +24,7 @@ final class ManagementClient {
             case .timedOut(let s): return "management API did not answer within \(s) s"
             case .noCredentials: return "no management credentials in the environment"
             case .status(let c, let b): return "management API answered \(c): \(b.prefix(300))"
+            case .refused(let m): return m
             }
         }
     }
@@ -33,8 +36,33 @@ final class ManagementClient {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
+    /// A 401: the user, where, and the broker's reason. Once refused, the client sends nothing
+    /// more (every request would be refused the same way) and the backend reads through the CLI.
+    struct Refusal: CustomStringConvertible {
+        var user: String
+        var url: String
+        var reason: String
+
+        var description: String {
+            var m = "the management API at \(url) refused user '\(user)' (HTTP 401\(reason.isEmpty ? "" : ": " + reason))"
+            if user == "guest" {
+                m += "; guest may log in from loopback only (loopback_users.guest, the default), so any other host is refused"
+                m += ": create a management user (`rabbitmqctl add_user`, `set_user_tags NAME administrator`, `set_permissions`) and name its variables in the inventory's management.user_env and password_env"
+            } else if reason.contains("Not management user") {
+                m += "; the user needs the management (or administrator) tag: `rabbitmqctl set_user_tags \(user) administrator`"
+            } else {
+                m += "; check the user and password the inventory's management.user_env and password_env variables hold"
+            }
+            return m + ". Reads go through the CLI tools from now on (slower), without asking the API again"
+        }
+    }
+
     let timeout: Double
     let credentials: (user: String, password: String)?
+    private let refusalLock = NSLock()
+    private var refusalValue: Refusal?
+    /// Set by the first 401; nil while the credentials have not been refused.
+    var refusal: Refusal? { refusalLock.withLock { refusalValue } }
     private let session: URLSession
     private let challenges = ChallengeRefuser()
     var onRequest: ((CommandRecord) -> Void)?
@@ -76,6 +104,7 @@ final class ManagementClient {
     /// Sends one request; returns any HTTP response, or throws when there is none in time.
     func request(_ method: String, base: String, path: String, body: Any? = nil, timeout: Double? = nil) throws -> Response {
         guard let creds = credentials else { throw Failure.noCredentials }
+        if let r = refusal { throw Failure.refused(r.description) }
         let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
         guard let url = URL(string: trimmed + path) else { throw Failure.unreachable("bad URL \(trimmed + path)") }
         if let host = url.host, let why = knownUnreachable?(host) { throw Failure.unreachable(why) }
@@ -111,8 +140,10 @@ final class ManagementClient {
         }
         let duration = monotonicSeconds() - start
         if challenges.wasRefused(task) {
+            let refusal = Refusal(user: creds.user, url: trimmed, reason: "")
+            refusalLock.withLock { refusalValue = refusalValue ?? refusal }
             onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: 401, duration: duration,
-                                     output: "the credentials were refused", timedOut: false))
+                                     output: refusal.description, timedOut: false))
             return Response(status: 401, body: Data())
         }
         if let error = box.error {
@@ -125,6 +156,14 @@ final class ManagementClient {
         }
         let status = (box.response as? HTTPURLResponse)?.statusCode ?? 0
         let data = box.data ?? Data()
+        if status == 401 {
+            struct Body: Decodable { var reason: String? }
+            let reason = (try? JSONDecoder().decode(Body.self, from: data))?.reason ?? String(decoding: data.prefix(200), as: UTF8.self)
+            let refusal = Refusal(user: creds.user, url: trimmed, reason: reason)
+            refusalLock.withLock { refusalValue = refusalValue ?? refusal }
+            onRequest?(CommandRecord(kind: .http, argv: argv, exitCode: 401, duration: duration, output: refusal.description, timedOut: false))
+            return Response(status: status, body: data)
+        }
         // Definitions hold every user's password hash: the journal gets their size only.
         let recorded = path.hasPrefix("/api/definitions") ? "\(data.count) bytes of definitions (not recorded: they hold password hashes)"
             : String(decoding: data.prefix(4096 + 1024), as: UTF8.self)  // the record keeps 4096 once redacted

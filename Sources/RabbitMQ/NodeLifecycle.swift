@@ -81,16 +81,21 @@ extension RabbitMQBackend {
     public func stopApp(_ node: String) throws { try change("rabbitmqctl", node, ["stop_app"]) }
     public func reset(_ node: String) throws { try change("rabbitmqctl", node, ["reset"]) }
     public func forceReset(_ node: String) throws { try change("rabbitmqctl", node, ["force_reset"]) }
-    /// On Khepri `force_boot` does nothing and the CLI still exits 0 (rabbit_db.erl@v4.2.0
-    /// L182-190; clustering_management_SUITE.erl@v4.2.9 L828-834): refused when a running member
-    /// says the cluster uses Khepri.
+    /// `force_boot` works on a stopped node's data directory, when no node may answer to check
+    /// the cluster's name; on the node's host when the inventory says how to reach it. On Khepri
+    /// it does nothing and the CLI still exits 0 (rabbit_db.erl@v4.2.0 L182-190;
+    /// clustering_management_SUITE.erl@v4.2.9 L828-834): refused when a running member says the
+    /// cluster uses Khepri.
     public func forceBoot(_ node: String) throws {
+        let n = try resolve(node)
         if (try? metadataStore()) == .khepri {
             throw ClusterError(.usage, "force_boot is not supported with Khepri, the metadata store of this cluster: the broker does nothing "
                 + "(the CLI still exits 0), because a Khepri node boots only once a majority of its cluster's nodes run. "
-                + "Start a majority of the nodes instead. Nothing was changed", node: try resolve(node))
+                + "Start a majority of the nodes instead. Nothing was changed", node: n)
         }
-        try change("rabbitmqctl", node, ["force_boot"])
+        try ensureIdentity(allowUnreachable: true)
+        drainedHere.remove(n)
+        try offlineCLI("rabbitmqctl", node: n, ["force_boot"])
     }
     public func drain(_ node: String) throws { try change("rabbitmq-upgrade", node, ["drain"]) }
     public func revive(_ node: String) throws { try change("rabbitmq-upgrade", node, ["revive"]) }
@@ -157,7 +162,25 @@ extension RabbitMQBackend {
         let t = try resolve(target)
         let e = try resolve(executor)
         try ensureIdentity(allowUnreachable: offline)
-        try cliChecked("rabbitmqctl", node: e, ["forget_cluster_node"] + (offline ? ["--offline"] : []) + [t])
+        if offline {
+            try offlineCLI("rabbitmqctl", node: e, ["forget_cluster_node", "--offline", t])
+        } else {
+            try cliChecked("rabbitmqctl", node: e, ["forget_cluster_node", t])
+        }
+    }
+
+    /// A CLI command that works on a stopped node's data directory (`force_boot`,
+    /// `forget_cluster_node --offline`): it must run where that directory is, so on the node's
+    /// host through the inventory's `shell` (e.g. `ssh HOST`) when there is one; else here, with
+    /// the node's environment (a node on this machine).
+    func offlineCLI(_ tool: String, node n: String, _ args: [String]) throws {
+        guard let shell = entry(n).shell else {
+            try cliChecked(tool, node: n, args)
+            return
+        }
+        let quoted = ([tool, "-q", "-n", n] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let r = runShell(shell + " " + quoted.joined(separator: " "), node: n, timeout: cliTimeout)
+        if r.exitCode != 0 { throw cliError(tool, node: n, args: args, r) }
     }
 
 }

@@ -26,6 +26,8 @@ extension RabbitMQBackend {
             checks.append(.init(name: "node count", outcome: .pass, detail: "\(members.count) nodes (odd)"))
         }
 
+        checks.append(credentialsCheck())
+
         // Cookie file
         let cookiePath = inventory.effectiveCookieFile
         var cliCookieHash: String?

@@ -29,8 +29,9 @@ struct ProcessResult {
 enum ProcessRunner {
     /// - Parameter interrupted: asked while the process runs; when it answers true the process
     ///   group is ended as on a timeout, and the result says `interrupted` (exit code 130).
+    /// - Parameter stdin: a file read as standard input (a password for `add_user`), else /dev/null.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String],
-                    timeout: Double, interrupted: () -> Bool = { false }) -> ProcessResult {
+                    timeout: Double, stdin: String? = nil, interrupted: () -> Bool = { false }) -> ProcessResult {
         let start = monotonicSeconds()
         let tmp = NSTemporaryDirectory()
         let base = (tmp as NSString).appendingPathComponent("warren-\(getpid())-\(UUID().uuidString)")
@@ -43,7 +44,7 @@ enum ProcessRunner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         closeFrom(&actions, 3)

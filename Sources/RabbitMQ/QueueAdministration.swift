@@ -41,6 +41,7 @@ extension RabbitMQBackend {
             }
             return base
         }
+        if http.refusal != nil { throw credentialsRefused(inventory.cluster) }
         var refused: [String] = []
         for n in orderedNodes {
             guard let base = n.management, let status = (try? http.request("GET", base: base, path: "/api/overview"))?.status else { continue }
@@ -62,6 +63,8 @@ extension RabbitMQBackend {
         let r: ManagementClient.Response
         do {
             r = try http.request(method, base: base, path: path, body: body, timeout: timeout)
+        } catch ManagementClient.Failure.refused {
+            throw credentialsRefused(base)
         } catch let f as ManagementClient.Failure {
             throw ClusterError(.unavailable, redactor.redact("\(f)"))
         }

@@ -38,7 +38,7 @@ public final class RabbitMQBackend: Backend {
 
     /// Things the operator should know about this target before using it (e.g. no management
     /// credentials in the environment, so every read goes through the slower CLI).
-    public let notices: [String]
+    public internal(set) var notices: [String]
 
     let http: ManagementClient
     /// What each host's epmd answered a moment ago (see ``unreachableReason(_:)``).

@@ -87,7 +87,17 @@ extension RabbitMQBackend {
     func rawStatus(preferCLI: Bool = false) throws -> RawStatus {
         probeHosts()
         if !preferCLI, let s = try rawStatusHTTP() { return s }
-        return try rawStatusCLI()
+        do {
+            return try rawStatusCLI()
+        } catch let error as ClusterError where error.code == .unavailable {
+            // No app runs but a VM does (the last node paused by pause_minority, or apps stopped):
+            // `cluster_status` needs the app, so the inventory's members are reported, none
+            // running, and buildStatus probes each one's state (`app_stopped` for a paused node).
+            guard orderedNodes.contains(where: { vmMayRun($0.name) && !appRuns($0.name) }) else { throw error }
+            let members = orderedNodes.map(\.name)
+            return RawStatus(clusterName: inventory.cluster, members: members, running: [], partitions: [:], alarms: [:],
+                             maintenance: [], versions: [:], listeners: [:], viaHTTP: false)
+        }
     }
 
     /// State of a node that is not among the running members (one `check_running`, plus

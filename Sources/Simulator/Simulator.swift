@@ -701,6 +701,8 @@ public final class Simulator: Backend, FaultInjecting {
         case .changeCookie(let n): try changeCookie(n)
         case .restoreCookie(let n): try restoreCookie(n)
         case .failNextUpgrade(let n): try failNextUpgrade(n)
+        case .delay:
+            throw Fault.Refusal("the simulator has no network latency to slow down: fault.delay runs on a devcluster with hosts (`warren devcluster up --hosts N`)")
         }
     }
 
