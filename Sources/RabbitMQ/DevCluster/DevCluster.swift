@@ -224,7 +224,8 @@ public enum DevCluster {
             try envSh.write(toFile: p("env.sh"), atomically: true, encoding: .utf8)
             let service = ServiceScript(node: n.name, environment: ". \(ServiceScript.quote(p("env.sh")))", cliPath: m.cliPath,
                                         pidFile: n.pidFile, logFile: n.logFile, amqpHost: "127.0.0.1", amqpPort: n.amqpPort,
-                                        managementPort: n.managementPort, distPort: n.distPort, failMarker: n.failMarker)
+                                        managementPort: n.managementPort, distPort: n.distPort, failMarker: n.failMarker,
+                                        waitsForBoot: false)
             try service.text.write(toFile: p("rabbitmq-service"), atomically: true, encoding: .utf8)
             try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: p("rabbitmq-service"))
             invNodes.append(Inventory.Node(name: n.name, management: "http://127.0.0.1:\(n.managementPort)",

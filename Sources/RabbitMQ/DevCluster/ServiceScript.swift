@@ -28,6 +28,11 @@ struct ServiceScript {
     var failMarker: String
     /// How long a start may wait for the boot (inside the backend's start command time box).
     var bootTimeout = 110
+    /// Whether `start` waits for the boot (a service manager's start, the hosts devcluster), or
+    /// returns once the VM runs (`rabbitmq-server -detached`, the loopback devcluster: a node that
+    /// waits for its peers after a full stop can then be started before them, as the simulator's
+    /// start does; `await_running` waits for the boot).
+    var waitsForBoot = true
 
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
@@ -64,6 +69,7 @@ struct ServiceScript {
           start=$SECONDS
           while [ $((SECONDS - start)) -lt \(bootTimeout) ]; do
             amqp_open && exit 0
+            \(waitsForBoot ? "" : "vm_pid >/dev/null && exit 0  # the VM runs: its boot is awaited with await_running")
             if [ -s "$pidfile" ] && ! vm_pid >/dev/null; then
               { echo "rabbitmq-service: $node did not boot: its VM exited"; log_tail; } >&2
               exit 1
