@@ -112,10 +112,6 @@ extension RabbitMQBackend {
                 }
                 try pause(0.2, waitingFor: "\(n) to come up")
             }
-            // The node's own management API answers only once its boot is done (the plugin starts
-            // after the core boot steps): one HTTP request instead of a CLI call of ~1 s when a
-            // start command already waited for the boot (a service script, systemd).
-            if managementAnswers(n) { return }
             let remaining = max(1, Int((deadline - now()).rounded(.up)))
             let r = cli("rabbitmqctl", node: n, ["await_startup", "--timeout", String(remaining)], timeout: Double(remaining) + 15)
             if r.exitCode == 0 { return }

@@ -93,7 +93,8 @@ extension RabbitMQBackend {
             // No app runs but a VM does (the last node paused by pause_minority, or apps stopped):
             // `cluster_status` needs the app, so the inventory's members are reported, none
             // running, and buildStatus probes each one's state (`app_stopped` for a paused node).
-            guard orderedNodes.contains(where: { vmMayRun($0.name) && !appRuns($0.name) }) else { throw error }
+            // Only when a node positively says so: a cookie mismatch or a boot keeps the error.
+            guard orderedNodes.contains(where: { vmMayRun($0.name) && probeState($0.name) == .appStopped }) else { throw error }
             let members = orderedNodes.map(\.name)
             return RawStatus(clusterName: inventory.cluster, members: members, running: [], partitions: [:], alarms: [:],
                              maintenance: [], versions: [:], listeners: [:], viaHTTP: false)
