@@ -147,8 +147,15 @@ final class DevClusterFixture: @unchecked Sendable {
         return nil
     }
 
-    func script(_ node: String, _ name: String) -> String {
-        (DevCluster.manifest(dir: dir)!.nodes.first { $0.name == node }!.dir as NSString).appendingPathComponent(name)
+    /// The node's directory in the devcluster.
+    func nodeDirectory(_ node: String) -> String {
+        DevCluster.manifest(dir: dir)!.nodes.first { $0.name == node }!.dir
+    }
+
+    /// Runs the node's service script (`start` returns once its VM runs, `stop` once it exited).
+    @discardableResult
+    func service(_ node: String, _ action: String, timeout: Double = 120) -> (code: Int32, output: String) {
+        Self.run("/bin/bash", [(nodeDirectory(node) as NSString).appendingPathComponent("rabbitmq-service"), action], timeout: timeout)
     }
 
     /// Brings the cluster back to its starting shape after a failed test, with the CLI directly:
@@ -157,7 +164,7 @@ final class DevClusterFixture: @unchecked Sendable {
         guard convergenceProblem(members: Set(members)) != nil else { return }
         for n in members {
             if ctl(n, ["ping"], tool: "rabbitmq-diagnostics").code != 0 {
-                _ = Self.run("/bin/sh", [script(n, "start.sh")])
+                service(n, "start")
                 _ = waitUntil(timeout: 60) { ctl(n, ["ping"], tool: "rabbitmq-diagnostics").code == 0 ? nil : "down" }
             }
             if ctl(n, ["check_running"], tool: "rabbitmq-diagnostics").code != 0 { _ = ctl(n, ["start_app"]) }
@@ -170,7 +177,7 @@ final class DevClusterFixture: @unchecked Sendable {
                 _ = ctl(s, ["stop_app"])
                 _ = ctl(members[0], ["forget_cluster_node", s])
             }
-            _ = Self.run("/bin/sh", [script(s, "stop.sh")])
+            service(s, "stop")
         }
         for n in members { _ = ctl(n, ["grow", n, "all"], tool: "rabbitmq-queues") }
         _ = waitUntil(timeout: 60) { convergenceProblem(members: Set(members)) }

@@ -8,7 +8,7 @@ extension RealClusterTests {
     /// The spare's data directory emptied, so that its next boot is a first boot (where
     /// `RABBITMQ_FEATURE_FLAGS` applies), as `devcluster up` left it.
     func wipeSpare(_ spare: String) {
-        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")])
+        f.service(spare, "stop")
         guard let dir = DevCluster.manifest(dir: f.dir)?.nodes.first(where: { $0.name == spare })?.dir else { return }
         let data = (dir as NSString).appendingPathComponent("mnesia")
         for item in (try? FileManager.default.contentsOfDirectory(atPath: data)) ?? [] {

@@ -145,7 +145,7 @@ struct RealClusterTests {
         #expect(try b.quorumCritical(n2) == [])
         // Every command was journaled through the hook with argv, exit code and duration.
         #expect(f.commands.contains { $0.argv.contains("drain") && $0.exitCode == 0 && $0.duration > 0 })
-        #expect(f.commands.contains { $0.kind == .shell && $0.argv.last?.hasSuffix("node2/stop.sh") == true })
+        #expect(f.commands.contains { $0.kind == .shell && $0.argv.last?.hasSuffix("node2/rabbitmq-service' stop") == true })
     }
 
     @Test("shrink removes a node from every quorum queue and grow puts it back")

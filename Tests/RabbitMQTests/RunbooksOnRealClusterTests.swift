@@ -45,10 +45,10 @@ extension RealClusterTests {
         if !up() {
             // A new machine: an earlier test may have left the spare forgotten but not reset, and
             // such a node fails to boot (inconsistent_cluster). Its data directory goes first.
-            let mnesia = (f.script(spare, "start.sh") as NSString).deletingLastPathComponent + "/mnesia"
+            let mnesia = f.nodeDirectory(spare) + "/mnesia"
             try? FileManager.default.removeItem(atPath: mnesia)
             try FileManager.default.createDirectory(atPath: mnesia, withIntermediateDirectories: true)
-            _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "start.sh")], timeout: 120)
+            f.service(spare, "start")
         }
         let problem = f.waitUntil(timeout: 120) { up() ? nil : "\(spare) does not answer ping" }
         try #require(problem == nil, "\(problem ?? "")")
@@ -78,7 +78,7 @@ extension RealClusterTests {
         // the only node that answers, and must not be taken for the cluster.
         let spare = try #require(f.spareNames.first)
         try startSpare(spare)
-        defer { _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120) }
+        defer { f.service(spare, "stop") }
         let unsafe = f.members.map { "stop-\(short($0))#unsafe: yes" }.joined(separator: "\n")
         let state = TestDirectory.make("warren-real", file: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -124,7 +124,7 @@ extension RealClusterTests {
         expectConverged([n1, n2, spare])
         // And back, after the spare has gone down: n3 (only forgotten, its app stopped) replaces
         // the failed spare, which is forgotten without being reached.
-        _ = DevClusterFixture.run("/bin/sh", [f.script(spare, "stop.sh")], timeout: 120)
+        f.service(spare, "stop")
         let back = try warren(["run", "replace-node", "--inventory", f.inventoryPath, "--yes", "--param", "old=\(spare)", "--param", "new=\(n3)"])
         #expect(back.code == 0, "\(back.output)")
         #expect(back.output.contains("\(spare) is not running: it is replaced as a failed node"), "\(back.output)")
