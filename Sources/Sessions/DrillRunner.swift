@@ -15,6 +15,16 @@ public struct DrillOutcome: Sendable {
     public var seconds: Double = 0
     /// What the runs showed, for --verbose and JUnit.
     public var log = ""
+    /// How the drill's run ended: "completed", or "stopped at 'STEP': OUTCOME (exit N)"; nil when
+    /// it did not run. A real drill and its simulator twin must end the same way.
+    public var ending: String?
+
+    public init(name: String, file: String, inputError: DrillInputError? = nil, seconds: Double = 0) {
+        self.name = name
+        self.file = file
+        self.inputError = inputError
+        self.seconds = seconds
+    }
 
     public var passed: Bool { failures.isEmpty && inputError == nil }
 
@@ -30,7 +40,12 @@ public struct DrillOutcome: Sendable {
 /// journal, memory and saved simulator state, so a crash and resume work as they do for real.
 public struct DrillRunner {
     public var library: RunbookLibrary
-    public init(library: RunbookLibrary) { self.library = library }
+    /// Where drills with a devcluster target run (nil: they cannot run here).
+    public var devclusters: DrillDevclusters?
+    public init(library: RunbookLibrary, devclusters: DrillDevclusters? = nil) {
+        self.library = library
+        self.devclusters = devclusters
+    }
 
     /// The drill files named: files as given, directories as every `*.lua` in them, sorted.
     public static func files(_ arguments: [String]) throws -> [String] {
@@ -71,7 +86,7 @@ public struct DrillRunner {
         var root: String?
         do {
             root = try makeScratchDirectory("warren-drill")
-            outcome.failures = try execute(spec, root: root!, terminal: terminal)
+            (outcome.failures, outcome.ending) = try execute(spec, root: root!, terminal: terminal)
         } catch let e as DrillInputError {
             outcome.inputError = e
         } catch {
@@ -105,7 +120,7 @@ public struct DrillRunner {
     }
 
     /// Lists a runbook's steps on the current cluster (changes nothing), and checks the answers' step ids.
-    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, sessions: SimulatedSessions,
+    private func discover(_ spec: DrillSpec, _ r: DrillRunSpec, source: RunbookSource, sessions: DrillCluster,
                           root: String) throws -> [String] {
         let steps: [String]
         do {
@@ -130,12 +145,8 @@ public struct DrillRunner {
         return m + "; its steps are: \(steps.joined(separator: ", "))"
     }
 
-    private func execute(_ spec: DrillSpec, root: String, terminal: ScriptedTerminal) throws -> [String] {
-        let mainSource = try find(spec, spec.run)
-        let setupSources = try spec.setup.map { try find(spec, $0) }
-        let resumeSource = try spec.resume.map { try find(spec, $0) }
-
-        // The cluster.
+    /// The simulated cluster a drill names, with its demo queues.
+    private func simulatedCluster(_ spec: DrillSpec, root: String, terminal: ScriptedTerminal) throws -> SimulatedSessions {
         let sim = Simulator(nodes: spec.nodes, seed: spec.seed, clusterName: "sim", partitionHandling: spec.partitionHandling,
                             formed: spec.formed, spares: spec.spares, version: spec.version)
         do {
@@ -143,18 +154,63 @@ public struct DrillRunner {
         } catch {
             throw input(spec, DrillSpec.line(ofKey: "demo", in: spec.source), "cannot declare the demo queues: \(error)")
         }
+        try declareQueues(spec, on: sim)
+        return try SimulatedSessions(root: root, simulator: sim, library: library, terminal: terminal)
+    }
+
+    /// Declares the drill's queues and publishes their messages; returns how many went into each.
+    @discardableResult
+    private func declareQueues(_ spec: DrillSpec, on backend: Backend) throws -> [String: Int] {
+        var published: [String: Int] = [:]
         for (q, messages) in spec.queues {
             do {
-                try sim.declareQueue(q)
-                if messages > 0 { try sim.publish(queue: q.name, count: messages) }
+                try backend.declareQueue(q)
+                if messages > 0 { try backend.publish(queue: q.name, count: messages, mandatory: true) }
+                published[q.name] = messages
             } catch {
                 throw input(spec, spec.line(of: q.name), "cannot declare queue '\(q.name)': \(error)")
             }
         }
+        return published
+    }
+
+    /// The devcluster a drill names, from the command line's ``DrillDevclusters``.
+    private func realCluster(_ spec: DrillSpec, root: String, terminal: ScriptedTerminal) throws -> RealDrillSessions {
+        guard let devclusters else {
+            throw input(spec, DrillSpec.line(ofKey: "devcluster", in: spec.source),
+                        "this drill runs on real RabbitMQ (target.devcluster): run it with `warren drill` as root, which makes the devcluster")
+        }
+        for f in spec.faults {
+            if case .cluster(let fault) = f.fault, !devclusters.faults.contains(fault.name) {
+                throw input(spec, f.line, "fault '\(fault.name)' cannot be made on a real devcluster (it can make: \(devclusters.faults.sorted().joined(separator: ", ")))")
+            }
+        }
+        let target: ClusterTarget
+        do { target = try devclusters.target(for: spec) } catch {
+            throw DrillInputError(file: spec.file, line: nil, "no devcluster to run on: \(error)")
+        }
+        let sessions = try RealDrillSessions(root: root, target: target, library: library, terminal: terminal,
+                                             restore: devclusters.restore)
+        sessions.published = try declareQueues(spec, on: target.backend)
+        return sessions
+    }
+
+    private func execute(_ spec: DrillSpec, root: String, terminal: ScriptedTerminal) throws -> (failures: [String], ending: String?) {
+        let mainSource = try find(spec, spec.run)
+        let setupSources = try spec.setup.map { try find(spec, $0) }
+        let resumeSource = try spec.resume.map { try find(spec, $0) }
+
+        // The cluster.
+        let sessions: DrillCluster
+        if spec.devcluster != nil {
+            sessions = try realCluster(spec, root: root, terminal: terminal)
+        } else {
+            sessions = try simulatedCluster(spec, root: root, terminal: terminal)
+        }
         // Nodes named by faults.
-        let known = sim.nodeNames.map { $0.replacingOccurrences(of: "rabbit@", with: "") }
+        let known = sessions.backend.nodeNames.map { $0.replacingOccurrences(of: "rabbit@", with: "") }
         func resolve(_ n: String) throws -> String {
-            do { return try sim.resolve(n) } catch {
+            do { return try sessions.backend.resolve(n) } catch {
                 throw input(spec, spec.line(of: n), "unknown node '\(n)'; the drill's cluster has: \(known.joined(separator: ", "))")
             }
         }
@@ -167,15 +223,21 @@ public struct DrillRunner {
             if case .start = faults[i].trigger, case .crash = faults[i].fault {
                 throw input(spec, faults[i].line, "a crash at = \"start\" would stop nothing: schedule it before a step or after a primitive")
             }
+            if case .resume = faults[i].trigger {
+                if case .crash = faults[i].fault {
+                    throw input(spec, faults[i].line, "a crash at = \"resume\" would stop nothing: schedule it before a step or after a primitive")
+                }
+                if spec.resume == nil {
+                    throw input(spec, faults[i].line, "a fault at = \"resume\" needs the drill to resume: add resume = true (or resume = { answers = ... })")
+                }
+            }
         }
-        let sessions = try SimulatedSessions(root: root, simulator: sim, library: library, terminal: terminal)
-
         // Setup runs, on the same cluster and memory.
         for (k, r) in spec.setup.enumerated() {
             _ = try discover(spec, r, source: setupSources[k], sessions: sessions, root: root)
             let out = try sessions.run(setupSources[k], options: try options(r, spec: spec, root: root))
             if let e = out.result.error {
-                return ["setup runbook '\(r.runbook)' did not complete: \(e.description)"]
+                return (["setup runbook '\(r.runbook)' did not complete: \(e.description)"], nil)
             }
         }
 
@@ -229,11 +291,13 @@ public struct DrillRunner {
             if crash { throw SimulatedCrash() }
         }
 
-        let baseline = sessions.simulator.invariants()
+        let baseline = sessions.invariants()
         var out = try sessions.run(mainSource, options: try options(spec.run, spec: spec, root: root))
         let session = out.session
         var crashes = 0
         var resumedOnce = false
+        /// Where the runs before the last one stopped (not crashes): "restart-n2: failed (exit 1)".
+        var stops: [(step: String, how: String, error: String)] = []
         while true {
             if out.result.crashed {
                 crashes += 1
@@ -246,6 +310,10 @@ public struct DrillRunner {
             if out.result.error != nil, let r = spec.resume, resumeSource != nil, !resumedOnce {
                 resumedOnce = true
                 if case .usage? = out.result.error { break }
+                if let e = out.result.error {
+                    stops.append((SimulatedSessions.stoppedAt(sessions.journal(session)) ?? "?", "\(e.outcome) (exit \(e.exitCode))", e.description))
+                }
+                for i in faults.indices where !fired.contains(i) { if case .resume = faults[i].trigger { _ = fire(i) } }
                 terminal.write("\n-- resuming --\n")
                 guard let next = try sessions.resume(session, options: try options(r, spec: spec, root: root)) else { break }
                 out = next
@@ -261,6 +329,9 @@ public struct DrillRunner {
         let stoppedAt = completed ? nil : SimulatedSessions.stoppedAt(entries)
         let errorText = result.error?.description ?? ""
         let how = completed ? "it completed" : "it stopped\(stoppedAt.map { " at step '\($0)'" } ?? ""): \(errorText)"
+        let ending = (stops.map { "stopped at '\($0.step)': \($0.how); resumed" } + [completed ? "completed"
+            : "stopped\(stoppedAt.map { " at '\($0)'" } ?? ""): \(result.error?.outcome ?? "crashed") (exit \(result.error?.exitCode ?? 1))"])
+            .joined(separator: "; ")
         if case .usage? = result.error {
             throw input(spec, spec.run.line, "runbook '\(spec.run.runbook)': \(errorText)")
         }
@@ -283,8 +354,7 @@ public struct DrillRunner {
         }
         let twice = SimulatedSessions.stepsDoneTwice(entries)
         if !twice.isEmpty { failures.append("step(s) done more than once: \(twice.joined(separator: ", "))") }
-        let final = sessions.simulator
-        let inv = final.invariants()
+        let inv = sessions.invariants()
         if spec.expect.invariants {
             let before = Set(baseline.majorityLosses.map(\.queue))
             let losses = inv.majorityLosses.filter { !before.contains($0.queue) }
@@ -305,8 +375,8 @@ public struct DrillRunner {
             failures.append("the fault '\(faults[i].fault)' (line \(faults[i].line.map(String.init) ?? "?")) never fired: its step or primitive was not reached")
         }
         if let check = spec.check {
-            let state = DrillState.table(sim: final, invariants: inv, completed: completed, stoppedAt: stoppedAt,
-                                         error: result.error?.description, journal: entries)
+            let state = DrillState.table(backend: sessions.backend, events: sessions.events, invariants: inv, completed: completed, stoppedAt: stoppedAt,
+                                         error: result.error?.description, stops: stops.map { ($0.step, $0.error) }, journal: entries)
             do {
                 let r = try check.call([state])
                 let ok: Bool
@@ -323,7 +393,7 @@ public struct DrillRunner {
                 failures.append("check raised an error: \(error)")
             }
         }
-        return failures
+        return (failures, ending)
     }
 }
 
@@ -331,11 +401,11 @@ public struct DrillRunner {
 enum DrillState {
     static func strings(_ list: [String]) -> LuaValue { .array(list.map { .string($0) }) }
 
-    static func table(sim: Simulator, invariants inv: InvariantReport, completed: Bool, stoppedAt: String?, error: String?,
-                      journal: [JournalEntry]) -> LuaValue {
+    static func table(backend: Backend, events: [String], invariants inv: InvariantReport, completed: Bool, stoppedAt: String?, error: String?,
+                      stops: [(step: String, error: String)], journal: [JournalEntry]) -> LuaValue {
         var status: [String: LuaValue] = [:]
         var nodes: [String: LuaValue] = [:]
-        if let s = try? sim.status() {
+        if let s = try? backend.status() {
             var nodeList: [LuaValue] = []
             for n in s.nodes {
                 let t = LuaValue.map([
@@ -355,7 +425,7 @@ enum DrillState {
             ]
         }
         var queues: [String: LuaValue] = [:]
-        for q in (try? sim.queues(type: nil)) ?? [] {
+        for q in (try? backend.queues(type: nil)) ?? [] {
             queues[q.name] = .map([
                 "name": .string(q.name), "type": .string(q.type.rawValue), "leader": q.leader.map { .string($0) } ?? .nil,
                 "members": strings(q.members), "online": strings(q.online), "messages": .int(Int64(q.messages)),
@@ -384,6 +454,7 @@ enum DrillState {
         return .map([
             "completed": .bool(completed),
             "stopped_at": stoppedAt.map { .string($0) } ?? .nil,
+            "stops": .array(stops.map { .map(["step": .string($0.step), "error": .string($0.error)]) }),
             "error": error.map { .string($0) } ?? .nil,
             "status": .map(status),
             "nodes": .map(nodes),
@@ -392,7 +463,7 @@ enum DrillState {
             "steps_done": strings(stepsDone),
             "primitives": strings(primitives),
             "notes": .map(notes),
-            "events": strings(sim.eventLog),
+            "events": strings(events),
         ])
     }
 }
@@ -424,11 +495,17 @@ public enum DrillJUnit {
         x += "  <testsuite name=\"\(esc(suite))\" tests=\"\(outcomes.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
         for o in outcomes {
             x += "    <testcase classname=\"drills\" name=\"\(esc(o.name))\" file=\"\(esc(o.file))\" time=\"\(String(format: "%.3f", o.seconds))\""
-            if o.passed {
+            if o.passed && o.ending == nil {
                 x += "/>\n"
                 continue
             }
             x += ">\n"
+            // How the run ended: a real drill and its simulator twin are compared on it.
+            if let ending = o.ending { x += "      <properties><property name=\"ending\" value=\"\(esc(ending))\"/></properties>\n" }
+            if o.passed {
+                x += "    </testcase>\n"
+                continue
+            }
             if let e = o.inputError {
                 x += "      <error message=\"\(esc(e.description))\" type=\"input\"/>\n"
             } else {

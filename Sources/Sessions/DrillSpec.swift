@@ -46,6 +46,8 @@ public enum DrillTrigger: Equatable, Sendable {
     case after(primitive: String?, node: String?, step: String?, nth: Int)
     /// After the setup runbook, before the drill's runbook starts.
     case start
+    /// After the run stopped, before the drill resumes it (`resume = ...`): e.g. heal a partition.
+    case resume
 }
 
 public struct DrillScheduledFault: Sendable {
@@ -75,6 +77,16 @@ public struct DrillExpectation {
     public var resumable: Bool?
 }
 
+/// A real cluster a drill runs on: a devcluster with a host per node (`warren devcluster up --hosts`).
+public struct DrillDevcluster: Equatable, Sendable {
+    public var hosts: Int
+    public var spares: Int
+    public init(hosts: Int, spares: Int) {
+        self.hosts = hosts
+        self.spares = spares
+    }
+}
+
 /// A parsed drill file (see drills/README.md).
 public final class DrillSpec {
     public let file: String
@@ -90,6 +102,8 @@ public final class DrillSpec {
     public var partitionHandling = PartitionHandling.ignore
     public var demo = true
     public var queues: [(spec: QueueSpec, messages: Int)] = []
+    /// `target = { devcluster = { hosts = 3 } }`: real RabbitMQ on a hosts devcluster; nil: simulated.
+    public var devcluster: DrillDevcluster?
     // Runs
     public var setup: [DrillRunSpec] = []
     public var run: DrillRunSpec
@@ -290,9 +304,25 @@ public final class DrillSpec {
             let defaultName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
             let spec = DrillSpec(file: file, source: source, name: try string(t["name"], "name") ?? defaultName, run: run, lua: lua)
 
-            if case .table(let target) = t["target"] {
-                try checkKeys(target, ["nodes", "spares", "formed", "seed", "partition_handling", "cluster_name", "demo", "queues", "version"],
+            if case .table(let target) = t["target"], case .table(let dc) = target["devcluster"] {
+                // Real RabbitMQ: the simulator's knobs (seed, version, formed...) do not apply.
+                try checkKeys(target, ["devcluster", "partition_handling", "queues"], where: "a devcluster target")
+                try checkKeys(dc, ["hosts", "spares"], where: "target.devcluster")
+                let hosts = try int(dc["hosts"], "hosts") ?? 3, spares = try int(dc["spares"], "spares") ?? 0
+                guard (1...9).contains(hosts), spares >= 0, hosts + spares <= 9 else {
+                    throw fail("target.devcluster: 1 to 9 hosts in all, got \(hosts) + \(spares) spare(s)", key: "hosts")
+                }
+                spec.devcluster = DrillDevcluster(hosts: hosts, spares: spares)
+                spec.nodes = hosts
+                spec.spares = spares
+                spec.demo = false
+                try targetCommon(target, spec)
+            } else if case .table(let target) = t["target"] {
+                try checkKeys(target, ["nodes", "spares", "formed", "seed", "partition_handling", "cluster_name", "demo", "queues", "version", "devcluster"],
                               where: "target")
+                if !target["devcluster"].isNil {
+                    throw fail("target.devcluster must be a table { hosts = 3, spares = 0 }", key: "devcluster")
+                }
                 spec.nodes = try int(target["nodes"], "nodes") ?? 3
                 spec.spares = try int(target["spares"], "spares") ?? 0
                 guard (1...Simulator.maxNodes).contains(spec.nodes), spec.spares >= 0, spec.nodes + spec.spares <= Simulator.maxNodes else {
@@ -303,29 +333,8 @@ public final class DrillSpec {
                 if let v = try string(target["version"], "version") {
                     do { spec.version = try Simulator.release(v) } catch { throw fail("target.version: \(error)", value: v) }
                 }
-                if let ph = try string(target["partition_handling"], "partition_handling") {
-                    guard let p = PartitionHandling(rawValue: ph) else {
-                        throw fail("unknown partition_handling '\(ph)' (use \(PartitionHandling.allCases.map(\.rawValue).joined(separator: ", ")))", value: ph)
-                    }
-                    spec.partitionHandling = p
-                }
                 spec.demo = try bool(target["demo"], "demo") ?? spec.formed
-                if case .table(let qs) = target["queues"] {
-                    for q in qs.array {
-                        guard case .table(let qt) = q else { throw fail("target.queues: each queue is a table { name = ..., type = ... }", key: "queues") }
-                        try checkKeys(qt, ["name", "type", "node", "group_size", "durable", "leader_locator", "messages"], where: "a queue")
-                        guard let name = try string(qt["name"], "name") else { throw fail("target.queues: a queue needs a name", key: "queues") }
-                        let typeName = try string(qt["type"], "type") ?? "quorum"
-                        guard let type = QueueType(rawValue: typeName) else {
-                            throw fail("queue '\(name)': unknown type '\(typeName)' (classic, quorum, stream)", value: typeName)
-                        }
-                        let locator = try string(qt["leader_locator"], "leader_locator").flatMap(LeaderLocator.init(rawValue:)) ?? .clientLocal
-                        let qs = QueueSpec(name: name, type: type, durable: try bool(qt["durable"], "durable") ?? true,
-                                           node: try string(qt["node"], "node"), initialGroupSize: try int(qt["group_size"], "group_size"),
-                                           leaderLocator: locator)
-                        spec.queues.append((qs, try int(qt["messages"], "messages") ?? 0))
-                    }
-                }
+                try targetCommon(target, spec)
             } else if !t["target"].isNil {
                 throw fail("'target' must be a table { nodes = 3, ... }", key: "target")
             }
@@ -386,6 +395,32 @@ public final class DrillSpec {
             return spec
         }
 
+        /// What a simulated and a devcluster target both take: partition handling and queues.
+        func targetCommon(_ target: LuaTable, _ spec: DrillSpec) throws {
+            if let ph = try string(target["partition_handling"], "partition_handling") {
+                guard let p = PartitionHandling(rawValue: ph) else {
+                    throw fail("unknown partition_handling '\(ph)' (use \(PartitionHandling.allCases.map(\.rawValue).joined(separator: ", ")))", value: ph)
+                }
+                spec.partitionHandling = p
+            }
+            if case .table(let qs) = target["queues"] {
+                for q in qs.array {
+                    guard case .table(let qt) = q else { throw fail("target.queues: each queue is a table { name = ..., type = ... }", key: "queues") }
+                    try checkKeys(qt, ["name", "type", "node", "group_size", "durable", "leader_locator", "messages"], where: "a queue")
+                    guard let name = try string(qt["name"], "name") else { throw fail("target.queues: a queue needs a name", key: "queues") }
+                    let typeName = try string(qt["type"], "type") ?? "quorum"
+                    guard let type = QueueType(rawValue: typeName) else {
+                        throw fail("queue '\(name)': unknown type '\(typeName)' (classic, quorum, stream)", value: typeName)
+                    }
+                    let locator = try string(qt["leader_locator"], "leader_locator").flatMap(LeaderLocator.init(rawValue:)) ?? .clientLocal
+                    let qs = QueueSpec(name: name, type: type, durable: try bool(qt["durable"], "durable") ?? true,
+                                       node: try string(qt["node"], "node"), initialGroupSize: try int(qt["group_size"], "group_size"),
+                                       leaderLocator: locator)
+                    spec.queues.append((qs, try int(qt["messages"], "messages") ?? 0))
+                }
+            }
+        }
+
         func fault(_ ft: LuaTable) throws -> DrillScheduledFault {
             try checkKeys(ft, ["before", "after", "at", "fault"] + Fault.Parameter.allCases.map(\.rawValue), where: "a fault")
             guard let kind = try string(ft["fault"], "fault") else {
@@ -428,10 +463,10 @@ public final class DrillSpec {
                                  step: try string(at["step"], "step"), nth: max(1, try int(at["nth"], "nth") ?? 1))
             } else if case .string(let p) = ft["after"] {
                 trigger = .after(primitive: p, node: nil, step: nil, nth: 1)
-            } else if try string(ft["at"], "at") == "start" {
-                trigger = .start
+            } else if let at = try string(ft["at"], "at"), at == "start" || at == "resume" {
+                trigger = at == "start" ? .start : .resume
             } else {
-                throw DrillInputError(file: file, line: line, "fault '\(kind)' needs a time: before = \"STEP-ID\", after = { primitive = \"stop\", node = \"n2\" }, or at = \"start\"")
+                throw DrillInputError(file: file, line: line, "fault '\(kind)' needs a time: before = \"STEP-ID\", after = { primitive = \"stop\", node = \"n2\" }, at = \"start\", or at = \"resume\"")
             }
             return DrillScheduledFault(trigger: trigger, fault: fault, line: line)
         }

@@ -76,15 +76,22 @@ struct DevclusterCommand: ParsableCommand {
             }
         }
 
+        /// Makes a hosts devcluster; its cluster is formed by this program run again in the bastion.
+        static func upHosts(hosts: Int, spares: Int, dir: String, partitionHandling: String,
+                            log: @escaping (String) -> Void) throws -> DevCluster.Manifest {
+            try DevCluster.upHosts(hosts: hosts, spares: spares, dir: dir, partitionHandling: partitionHandling, log: log) { m in
+                let (exe, args) = try DevCluster.inBastion(m, [DevclusterCommand.selfExecutable, "devcluster", "form", "--dir", m.dir])
+                let r = runAndShow(exe, args, environment: DevclusterCommand.environment(for: m), timeout: 900)
+                if r != 0 { throw DevCluster.Failure("forming the cluster in the bastion failed (exit \(r))") }
+            }
+        }
+
         func run() throws {
             let start = Date()
             let path = dir.path
             if let hosts {
-                let m = try DevCluster.upHosts(hosts: hosts, spares: spares, dir: path, partitionHandling: partitionHandling, log: { print($0); fflush(stdout) }) { m in
-                    let (exe, args) = try DevCluster.inBastion(m, [DevclusterCommand.selfExecutable, "devcluster", "form", "--dir", m.dir])
-                    let r = runAndShow(exe, args, environment: DevclusterCommand.environment(for: m), timeout: 900)
-                    if r != 0 { throw DevCluster.Failure("forming the cluster in the bastion failed (exit \(r))") }
-                }
+                let m = try Up.upHosts(hosts: hosts, spares: spares, dir: path, partitionHandling: partitionHandling,
+                                       log: { print($0); fflush(stdout) })
                 print(String(format: "up in %.1f s: %@", Date().timeIntervalSince(start), m.inventoryPath))
                 print("run warren there: warren devcluster exec --dir \(path) -- warren shell --inventory \(m.inventoryPath)")
                 return

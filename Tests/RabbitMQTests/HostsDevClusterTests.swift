@@ -37,7 +37,7 @@ final class HostsDevCluster: @unchecked Sendable {
         _ = Self.down()  // what a crashed earlier run left, if anything
         state = NSTemporaryDirectory() + "warren-hosts-state-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        let up = Self.run(DevClusterFixture.warrenBinary, ["devcluster", "up", "--hosts", "3", "--dir", Self.dir],
+        let up = Self.run(DevClusterFixture.warrenBinary, ["devcluster", "up", "--hosts", "3", "--spares", "1", "--dir", Self.dir],
                           env: ["WARREN_STATE": state], timeout: 600)
         guard up.code == 0, let m = DevCluster.manifest(dir: Self.dir), let h = m.hosts else {
             _ = Self.down()
@@ -125,9 +125,9 @@ final class HostsDevCluster: @unchecked Sendable {
 
     /// Problems with the cluster as `rabbitmqctl` in the bastion sees it: every member a disk node
     /// and running, no partition, every quorum queue on all members, all online, with a leader.
-    func clusterProblem(via node: String = "rabbit@n1") -> String? {
+    func clusterProblem(via node: String = "rabbit@n1", members: [String] = HostsDevCluster.members) -> String? {
         guard let st = ctlJSON(node, ["cluster_status"]) as? [String: Any] else { return "cluster_status failed on \(node)" }
-        let expected = Set(Self.members)
+        let expected = Set(members)
         let disk = Set(st["disk_nodes"] as? [String] ?? []), running = Set(st["running_nodes"] as? [String] ?? [])
         if disk != expected { return "members \(disk.sorted())" }
         if running != expected { return "running \(running.sorted())" }
@@ -250,13 +250,13 @@ extension Trait where Self == HostsDevClusterTrait {
 struct HostsDevClusterTests {
     var cluster: HostsDevCluster { HostsDevCluster.current! }
 
-    @Test("up made 5 namespaces, a bridge with 4 ports, hosts files, an sshd and a VM per host, and a mode-600 credentials file")
+    @Test("up made 6 namespaces (a spare host too), a bridge with 5 ports, hosts files, an sshd and a VM per member host, and a mode-600 credentials file")
     func footprintWhileUp() throws {
         let c = cluster, prefix = c.layout.prefix
         let f = HostsDevCluster.footprint(prefix: prefix)
-        #expect(f.namespaces == ([prefix + "-bastion"] + HostsDevCluster.hosts.map { prefix + "-" + $0 } + [prefix + "-sw"]).sorted())
-        #expect(f.etcNetns.count == 4, "\(f.etcNetns)")  // the bastion and the hosts resolve names from files
-        #expect(f.switchLinks == ["bastion", "br0", "n1", "n2", "n3"], "\(f.switchLinks)")
+        #expect(f.namespaces == ([prefix + "-bastion"] + (HostsDevCluster.hosts + ["n4"]).map { prefix + "-" + $0 } + [prefix + "-sw"]).sorted())
+        #expect(f.etcNetns.count == 5, "\(f.etcNetns)")  // the bastion and the hosts resolve names from files
+        #expect(f.switchLinks == ["bastion", "br0", "n1", "n2", "n3", "n4"], "\(f.switchLinks)")
         #expect(f.rootLinks.isEmpty, "\(f.rootLinks)")
         #expect(f.directoryExists)
         for host in HostsDevCluster.hosts {
@@ -424,6 +424,70 @@ extension HostsDevClusterTests {
         #expect(start.code == 0, "\(start.output)")
         let problem = c.waitUntil(timeout: 120) { c.clusterProblem() }
         #expect(problem == nil, "after the start: \(problem ?? "")")
+    }
+
+    /// Declares quorum queues QUEUES (one led from each host) with 10 messages each, through the management API.
+    func declareQueues(_ c: HostsDevCluster, _ queues: [String]) {
+        for (i, q) in queues.enumerated() {
+            let put = c.api("PUT", "/queues/%2F/\(q)", body: #"{"durable":true,"arguments":{"x-queue-type":"quorum"}}"#, host: HostsDevCluster.hosts[i % 3])
+            #expect(put.status == 201 || put.status == 204, "declare \(q): \(put.status) \(put.body)")
+            for k in 1...10 {
+                let pub = c.api("POST", "/exchanges/%2F/amq.default/publish",
+                                body: #"{"properties":{"delivery_mode":2},"routing_key":"\#(q)","payload":"m\#(k)","payload_encoding":"string"}"#)
+                #expect(pub.body.contains("\"routed\":true"), "publish to \(q): \(pub.status) \(pub.body)")
+            }
+        }
+    }
+
+    func messages(_ c: HostsDevCluster, via node: String = "rabbit@n2") -> [String: Int] {
+        (c.ctlJSON(node, ["list_queues", "name", "messages"]) as? [[String: Any]] ?? [])
+            .reduce(into: [String: Int]()) { $0[$1["name"] as? String ?? ""] = $1["messages"] as? Int }
+    }
+
+    @Test("full-shutdown then full-startup from the bastion, stop and start over ssh: every VM gone in between, the last stopped starts first; rabbitmqctl then sees 3 members running, every quorum queue led and online, no partition, no message lost")
+    func fullShutdownThenStartup() throws {
+        let c = cluster
+        declareQueues(c, ["fq1", "fq2"])
+        try #require(c.waitUntil(timeout: 60) { c.clusterProblem() } == nil)
+        let answers = c.state + "/full-shutdown-answers.txt"
+        try HostsDevCluster.hosts.map { "stop-\($0)#unsafe: yes" }.joined(separator: "\n").write(toFile: answers, atomically: true, encoding: .utf8)
+        let down = c.warren(["run", "full-shutdown", "--inventory", c.manifest.inventoryPath, "--yes", "--answers", answers])
+        #expect(down.code == 0, "\(down.output)")
+        for host in HostsDevCluster.hosts {
+            let beams = NetworkNamespaces.pids(in: [c.namespace(of: host)]).filter {
+                (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("beam.smp") == true && !NetworkNamespaces.isZombie($0)
+            }
+            #expect(beams.isEmpty, "\(host) still runs a VM after full-shutdown")
+        }
+        let up = c.warren(["run", "full-startup", "--inventory", c.manifest.inventoryPath, "--yes"])
+        #expect(up.code == 0, "\(up.output)")
+        let starts = up.output.split(separator: "\n").filter { $0.contains(" start … ok") }
+        #expect(starts.first?.contains("rabbit@n1 start") == true, "the last stopped (n1) should start first: \(starts)")
+        #expect(c.waitUntil(timeout: 90) { c.clusterProblem() } == nil)
+        let counts = messages(c)
+        for q in ["fq1", "fq2"] { #expect(counts[q] == 10, "\(q) holds \(counts[q].map(String.init) ?? "nothing") messages") }
+    }
+
+    @Test("replace-node n3 by the spare n4 from the bastion (ssh start): rabbitmqctl then sees n1, n2, n4 with every quorum queue on them; and back (n4 stopped over ssh, replaced as a failed node by n3)")
+    func replaceNodeAndBack() throws {
+        let c = cluster
+        declareQueues(c, ["rq1"])
+        try #require(c.waitUntil(timeout: 60) { c.clusterProblem() } == nil)
+        let inventory = c.manifest.inventoryPath
+        let r = c.warren(["run", "replace-node", "--inventory", inventory, "--yes", "--param", "old=rabbit@n3", "--param", "new=rabbit@n4"])
+        #expect(r.code == 0, "\(r.output)")
+        let replaced = ["rabbit@n1", "rabbit@n2", "rabbit@n4"]
+        let after = c.waitUntil(timeout: 90) { c.clusterProblem(members: replaced) }
+        #expect(after == nil, "after replacing n3 by n4: \(after ?? "")")
+        #expect(messages(c)["rq1"] == 10)
+        // And back: the spare goes down; n3 (forgotten, its app stopped) replaces it.
+        let stop = c.exec(["ssh", "-F", c.layout.sshConfig, "n4", "rabbitmq-service", "stop"], timeout: 180)
+        #expect(stop.code == 0, "\(stop.output)")
+        let back = c.warren(["run", "replace-node", "--inventory", inventory, "--yes", "--param", "old=rabbit@n4", "--param", "new=rabbit@n3"])
+        #expect(back.code == 0, "\(back.output)")
+        let restored = c.waitUntil(timeout: 90) { c.clusterProblem() }
+        #expect(restored == nil, "after replacing n4 by n3: \(restored ?? "")")
+        #expect(messages(c)["rq1"] == 10)
     }
 }
 

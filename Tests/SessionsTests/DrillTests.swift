@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Testing
 import Runbook
@@ -126,5 +127,70 @@ struct DrillTests {
         #expect(xml.contains("<testcase classname=\"drills\" name=\"a\" file=\"drills/a.lua\" time=\"0.100\"/>"))
         #expect(xml.contains("name=\"b&lt;1&gt;\""))
         #expect(xml.contains("<failure message=\"expected &quot;x&quot; &amp; y\""))
+    }
+
+    @Test("a drill on real RabbitMQ: the simulator's knobs and faults are refused when it is loaded, and without a devcluster it says how to run it")
+    func devclusterTarget() throws {
+        let seeded = tempDrill("""
+            return { target = { devcluster = { hosts = 3 }, seed = 4 }, runbook = "rolling-restart", expect = { completed = true } }
+            """, name: "seeded")
+        let o1 = DrillRunner(library: drillLibrary).run(file: seeded)
+        #expect(o1.inputError?.message.contains("unknown field 'seed' in a devcluster target") == true, "\(o1.line)")
+
+        let slow = tempDrill("""
+            return {
+              target = { devcluster = { hosts = 3 } },
+              runbook = "rolling-restart",
+              faults = { { before = "restart-n2", fault = "slow_boot", node = "n2", seconds = 5 } },
+              expect = { completed = true },
+            }
+            """, name: "slow")
+        let noHosts = DrillRunner(library: drillLibrary).run(file: slow)
+        #expect(noHosts.inputError?.message.contains("runs on real RabbitMQ (target.devcluster)") == true, "\(noHosts.line)")
+
+        let spec = try DrillSpec.load(path: slow)
+        #expect(spec.devcluster == DrillDevcluster(hosts: 3, spares: 0))
+        #expect(spec.demo == false)
+        final class Refusing: DrillDevclusters {
+            var faults: Set<String> { ["partition", "heal", "kill"] }
+            func target(for spec: DrillSpec) throws -> ClusterTarget { throw Fault.Refusal("not reached") }
+            func restore(_ spec: TargetSpec, sessionDirectory: String) throws -> ClusterTarget { throw Fault.Refusal("not reached") }
+        }
+        let o2 = DrillRunner(library: drillLibrary, devclusters: Refusing()).run(spec)
+        #expect(o2.inputError?.message.contains("fault 'slow_boot' cannot be made on a real devcluster") == true, "\(o2.line)")
+    }
+
+    @Test("a fault at = \"resume\" fires between the stop and the resume (a heal), and needs resume")
+    func faultAtResume() {
+        let noResume = tempDrill("""
+            return {
+              runbook = "rolling-restart",
+              faults = { { at = "resume", fault = "heal" } },
+              expect = { completed = true },
+            }
+            """, name: "noresume")
+        let o1 = DrillRunner(library: drillLibrary).run(file: noResume)
+        #expect(o1.inputError?.message.contains("needs the drill to resume") == true, "\(o1.line)")
+
+        // Without the heal the resumed run stops again at the same gate.
+        let unhealed = tempDrill("""
+            return {
+              target = { nodes = 3, demo = false, partition_handling = "pause_minority",
+                         queues = { { name = "q", type = "quorum", group_size = 3, messages = 5 } } },
+              runbook = "rolling-restart",
+              params = { timeout = "30" },
+              faults = { { before = "restart-n1", fault = "partition", a = { "n1", "n2" }, b = { "n3" } } },
+              resume = true,
+              expect = { completed = true },
+            }
+            """, name: "unhealed")
+        let o2 = DrillRunner(library: drillLibrary).run(file: unhealed)
+        #expect(!o2.passed && o2.ending?.hasPrefix("stopped at 'restart-n1': failed (exit 1); resumed; stopped at 'restart-n1'") == true,
+                "\(o2.ending ?? o2.line)")
+        let healed = tempDrill((try? String(contentsOfFile: unhealed, encoding: .utf8))!
+            .replacingOccurrences(of: "b = { \"n3\" } } },", with: "b = { \"n3\" } }, { at = \"resume\", fault = \"heal\" } },"), name: "healed")
+        let o3 = DrillRunner(library: drillLibrary).run(file: healed)
+        #expect(o3.passed && o3.ending == "stopped at 'restart-n1': failed (exit 1); resumed; completed", "\(o3.ending ?? "") \(o3.line)")
+        #expect(DrillJUnit.render([o3]).contains("<property name=\"ending\" value=\"stopped at &apos;restart-n1&apos;: failed (exit 1); resumed; completed\"/>"))
     }
 }
