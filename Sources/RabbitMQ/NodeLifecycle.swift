@@ -15,6 +15,23 @@ extension RabbitMQBackend {
         return r
     }
 
+    /// What an ssh failure in a node's command means (nil: not an ssh failure): the command's
+    /// output is shown too, this says in words which host refused what.
+    static func sshHint(_ r: ProcessResult, command: String, node: String) -> String? {
+        guard r.exitCode == 255, command.split(separator: " ").contains(where: { $0 == "ssh" || $0.hasSuffix("/ssh") }) else { return nil }
+        let host = RabbitMQBackend.host(of: node), out = r.combined
+        if out.contains("Permission denied") {
+            return "ssh to \(node)'s host refused the key offered (the host \(host) does not accept this user's key: check the IdentityFile in ~/.ssh/config, or the host's authorized_keys)"
+        }
+        if out.contains("Could not resolve hostname") { return "the host in the command does not resolve here (DNS or /etc/hosts)" }
+        if out.contains("Host key verification failed") || out.contains("REMOTE HOST IDENTIFICATION") {
+            return "the host's ssh key is not the one in known_hosts: check it is the right host before trusting its new key"
+        }
+        if out.contains("Connection refused") { return "no sshd answers on the host (port 22 refused)" }
+        if out.contains("timed out") { return "the host's sshd does not answer (connection timed out)" }
+        return nil
+    }
+
     /// The last lines of the node's log (inventory `log`), redacted, for error messages.
     public func lastLogLines(_ node: String, count: Int = 15) -> String {
         guard let path = entry(node).log, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
@@ -33,6 +50,7 @@ extension RabbitMQBackend {
         if r.exitCode != 0 {
             var m = r.timedOut ? "the start command of \(n) did not finish within \(Int(startCommandTimeout)) s and was stopped: `\(entry(n).start)`"
                 : "the start command of \(n) failed (exit \(r.exitCode)): `\(entry(n).start)`"
+            if let hint = Self.sshHint(r, command: entry(n).start, node: n) { m += "; \(hint)" }
             if !r.combined.isEmpty { m += "\n" + r.combined }
             let log = lastLogLines(n)
             if !log.isEmpty { m += "\n" + log }
@@ -57,7 +75,8 @@ extension RabbitMQBackend {
         let r = runShell(entry(n).stop, node: n, timeout: stopTimeout)
         if r.interrupted { throw Self.interrupted("the stop command of \(n) was stopped before it finished", node: n) }
         if r.exitCode != 0 {
-            let what = r.timedOut ? "did not finish within \(Int(stopTimeout)) s and was stopped" : "failed (exit \(r.exitCode))"
+            var what = r.timedOut ? "did not finish within \(Int(stopTimeout)) s and was stopped" : "failed (exit \(r.exitCode))"
+            if let hint = Self.sshHint(r, command: entry(n).stop, node: n) { what += "; \(hint); \(n) was not stopped" }
             throw ClusterError(r.timedOut ? .timeout : .unavailable,
                                redactor.redact("the stop command of \(n) \(what): `\(entry(n).stop)`\n\(r.combined)"), node: n)
         }
