@@ -32,6 +32,10 @@ struct RealDrillsTests {
         let real = DevClusterFixture.run(DevClusterFixture.warrenBinary, ["drill", "--junit", scratch + "/real.xml", Self.realDirectory],
                                          env: ["WARREN_STATE": scratch + "/state", "WARREN_RUNBOOKS": DevClusterFixture.packageRoot + "/runbooks"],
                                          timeout: 2400)
+        // What the CI log keeps: each drill's line and each devcluster warren made.
+        for line in real.output.split(separator: "\n") where line.hasPrefix("devcluster: ") || line.hasPrefix("PASS ") || line.hasPrefix("FAIL ") {
+            print("real drills: \(line)")
+        }
         // Whatever happened, the devcluster warren made for the drills must be gone.
         let made = real.output.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("devcluster: "), let r = line.range(of: " in /") else { return nil }
