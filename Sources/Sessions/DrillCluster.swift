@@ -9,21 +9,42 @@ protocol DrillCluster: AnyObject {
     var beforeStep: ((String) throws -> Void)? { get set }
     /// After each primitive (faults; throw ``SimulatedCrash`` to crash warren there).
     var afterPrimitive: ((PrimitiveCall) throws -> Void)? { get set }
-    /// The cluster now, to read its state and declare the drill's queues.
-    var backend: Backend { get }
+    /// The cluster now (the target the last session left).
+    var clusterTarget: ClusterTarget { get }
+    var runner: SessionRunner { get }
+    var paths: StatePaths { get }
     func inject(_ fault: Fault) throws
-    func discover(_ source: RunbookSource, options: RunOptions) throws -> Discovery
     func run(_ source: RunbookSource, options: RunOptions) throws -> SessionRunner.Outcome
     func resume(_ session: String, options: RunOptions) throws -> SessionRunner.Outcome?
-    func journal(_ session: String) -> [JournalEntry]
     /// What the invariant checks find now.
     func invariants() -> InvariantReport
     /// What happened to the cluster, in words (the simulator's log; empty on a real cluster).
     var events: [String] { get }
 }
 
+extension DrillCluster {
+    /// The cluster now, to read its state and declare the drill's queues.
+    var backend: Backend { clusterTarget.backend }
+
+    /// The steps a runbook declares on the cluster as it is (changes nothing).
+    func discover(_ source: RunbookSource, options: RunOptions) throws -> Discovery {
+        var o = options
+        o.answers = nil
+        let target = clusterTarget
+        let engine = RunbookEngine(source: source, backend: target.backend, console: BufferConsole(), options: o,
+                                   library: runner.library, journal: nil,
+                                   memory: try MemoryStore(path: target.memoryKey.map { paths.memory + "/\($0).json" }),
+                                   bindings: ClusterBindings(target: target))
+        return try engine.discover()
+    }
+
+    func journal(_ session: String) -> [JournalEntry] {
+        (try? JournalReader.read(paths.session(session) + "/journal.jsonl")) ?? []
+    }
+}
+
 extension SimulatedSessions: DrillCluster {
-    var backend: Backend { simulator }
+    var clusterTarget: ClusterTarget { target }
     func invariants() -> InvariantReport { simulator.invariants() }
     var events: [String] { simulator.eventLog }
 }
@@ -68,22 +89,12 @@ final class RealDrillSessions: DrillCluster {
         }
     }
 
-    var backend: Backend { target.backend }
+    var clusterTarget: ClusterTarget { target }
     var events: [String] { [] }
 
     func inject(_ fault: Fault) throws {
         guard let faults = target.faults else { throw Fault.Refusal("this cluster takes no faults") }
         try faults.inject(fault)
-    }
-
-    func discover(_ source: RunbookSource, options: RunOptions) throws -> Discovery {
-        var o = options
-        o.answers = nil
-        let engine = RunbookEngine(source: source, backend: target.backend, console: BufferConsole(), options: o,
-                                   library: runner.library, journal: nil,
-                                   memory: try MemoryStore(path: target.memoryKey.map { paths.memory + "/\($0).json" }),
-                                   bindings: ClusterBindings(target: target))
-        return try engine.discover()
     }
 
     func run(_ source: RunbookSource, options: RunOptions) throws -> SessionRunner.Outcome {
@@ -96,10 +107,6 @@ final class RealDrillSessions: DrillCluster {
         guard case .resumed(let out) = try runner.resume(session, options: options, force: false) else { return nil }
         target = out.target
         return out
-    }
-
-    func journal(_ session: String) -> [JournalEntry] {
-        (try? JournalReader.read(paths.session(session) + "/journal.jsonl")) ?? []
     }
 
     func invariants() -> InvariantReport {

@@ -55,17 +55,6 @@ final class SimulatedSessions {
         try target.persist()
     }
 
-    /// The steps a runbook declares on the cluster as it is (changes nothing).
-    func discover(_ source: RunbookSource, options: RunOptions) throws -> Discovery {
-        var o = options
-        o.answers = nil
-        let engine = RunbookEngine(source: source, backend: simulator, console: BufferConsole(), options: o,
-                                   library: runner.library, journal: nil,
-                                   memory: try MemoryStore(path: target.memoryKey.map { paths.memory + "/\($0).json" }),
-                                   bindings: ClusterBindings(target: target))
-        return try engine.discover()
-    }
-
     func run(_ source: RunbookSource, options: RunOptions) throws -> SessionRunner.Outcome {
         try continued(runner.run(source, on: target, options: options))
     }
@@ -85,10 +74,6 @@ final class SimulatedSessions {
             target = t
         }
         return out
-    }
-
-    func journal(_ session: String) -> [JournalEntry] {
-        (try? JournalReader.read(paths.session(session) + "/journal.jsonl")) ?? []
     }
 
     /// The step a session stopped at (failed, or in progress when refused or interrupted).
